@@ -1,0 +1,79 @@
+"""The ASGI application factory: thin wiring of every area's routers onto one FastAPI app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import import_module
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from conveyor import __version__
+from conveyor.bootstrap import Container, build
+from conveyor.platform import problems
+from conveyor.platform.observability import Metrics, RequestContextMiddleware, configure_logging
+from conveyor.platform.web import PACKAGE_ROOT
+from conveyor.settings import Settings
+
+# Every area that exposes routes; each module has a `router`.
+ROUTER_MODULES = [
+    "conveyor.identity.api", "conveyor.identity.views", "conveyor.identity.pages",
+    "conveyor.catalog.api", "conveyor.catalog.views",
+    "conveyor.customers.api", "conveyor.customers.views",
+    "conveyor.warehouses.api", "conveyor.warehouses.views",
+    "conveyor.channels.api", "conveyor.channels.views",
+    "conveyor.orders.api", "conveyor.orders.lifecycle_api", "conveyor.orders.views",
+    "conveyor.operations.api", "conveyor.operations.views",
+    "conveyor.web.views",
+]
+
+OPENAPI_TAGS = [
+    {"name": "orders", "description": "The canonical order, its lifecycle and timeline."},
+    {"name": "lifecycle", "description": "Stages, allowed moves, owners and SLAs; the business calendar."},
+    {"name": "catalog", "description": "Products (SKUs)."},
+    {"name": "customers", "description": "Customer accounts, contacts, addresses and credit terms."},
+    {"name": "warehouses", "description": "Warehouses and their locations."},
+    {"name": "channels", "description": "Sales channels orders arrive from."},
+    {"name": "identity", "description": "The caller, users and API tokens."},
+    {"name": "operations", "description": "Health, metrics and the outbox."},
+]
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
+    container = container or build(settings)
+    settings = container.settings
+    configure_logging(json=settings.log_json, level=settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.is_sqlite and settings.auto_migrate:
+            from conveyor.platform.migrations import upgrade
+
+            upgrade(container.db)
+        relay = container.make_relay() if settings.relay_enabled else None
+        if relay:
+            relay.start(settings.relay_interval_seconds)
+        try:
+            yield
+        finally:
+            if relay:
+                relay.stop()
+
+    app = FastAPI(
+        title="Conveyor",
+        version=__version__,
+        description="Order management: capture, review, fulfil and follow every order. "
+                    "Authenticate with `Authorization: Bearer <API token>` (create one with "
+                    "`conveyor tokens create` or on the API tokens page).",
+        openapi_tags=OPENAPI_TAGS,
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    app.state.metrics = Metrics()
+    problems.install(app)
+    for module in ROUTER_MODULES:
+        app.include_router(import_module(module).router)
+    app.mount("/static", StaticFiles(directory=PACKAGE_ROOT / "web" / "static"), name="static")
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    return app

@@ -1,0 +1,1 @@
+"""Products: SKUs, identifiers, physical data and handling flags."""

@@ -1,0 +1,1 @@
+"""Sales channels: where orders come from (API, web shop, marketplaces, EDI, CSV, phone)."""

@@ -1,0 +1,1 @@
+"""Customer accounts: contacts, addresses, credit terms."""

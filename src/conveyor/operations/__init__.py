@@ -1,0 +1,1 @@
+"""Operations: health, metrics, the outbox and its dead letters."""

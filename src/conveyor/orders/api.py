@@ -1,0 +1,119 @@
+"""Order routes under /api/v1: place, list, read, move through the lifecycle; the lifecycle configuration."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from conveyor.bootstrap import Container
+from conveyor.identity.deps import Require, container
+from conveyor.identity.permissions import Permission
+from conveyor.identity.principal import Principal
+from conveyor.orders import handlers, presenters, queries
+from conveyor.orders import schemas as s
+from conveyor.orders.commands import MoveOrder, PlaceOrder
+from conveyor.orders.lifecycle import Action, find_transition
+from conveyor.orders.permissions import ACTION_PERMISSION
+
+router = APIRouter(prefix="/api/v1", tags=["orders"])
+
+PROBLEM = {"content": {"application/problem+json": {}}}
+ERRORS = {400: {"description": "Body is not JSON", **PROBLEM}, 401: {"description": "Not authenticated", **PROBLEM},
+          403: {"description": "Not allowed", **PROBLEM}, 422: {"description": "Invalid input", **PROBLEM}}
+NOT_FOUND = {404: {"description": "No such order (or not yours)", **PROBLEM}}
+CONFLICT = {409: {"description": "Not allowed from the order's current stage", **PROBLEM}}
+
+
+def _detail(c: Container, order_id: int, principal: Principal) -> s.OrderOut:
+    with c.db.read() as conn:
+        config = c.lifecycle.get(conn)
+        detail = queries.get_order(conn, order_id, principal=principal, lifecycle=config, now=c.clock.now())
+    return presenters.order_out(detail)
+
+
+@router.post("/orders", status_code=201, response_model=s.OrderOut,
+             responses={200: {"description": "An existing order: same Idempotency-Key, or same channel and "
+                                             "external_id", "model": s.OrderOut}, **ERRORS})
+def place_order(body: s.OrderIn, response: Response,
+                idempotency_key: str | None = Header(default=None, max_length=200),
+                principal: Principal = Require(Permission.ORDER_CREATE),
+                c: Container = Depends(container)) -> s.OrderOut:
+    """Places an order. Safe to retry: send an `Idempotency-Key`, or an `external_id` unique in the channel."""
+    request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    placed = handlers.place_order(
+        PlaceOrder(draft=body.to_draft(), actor=principal.actor, idempotency_key=idempotency_key,
+                   request_hash=request_hash,
+                   only_customer_id=None if principal.is_staff else principal.customer_id,
+                   only_channel_id=None if principal.is_staff else principal.channel_id),
+        uow=c.uow(), config=c.lifecycle)
+    if not placed.created:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/api/v1/orders/{placed.order_id}"
+    return _detail(c, placed.order_id, principal)
+
+
+@router.get("/orders", response_model=s.OrderPageOut, responses=ERRORS)
+def list_orders(
+    stage: str | None = Query(None, description="one stage, e.g. under_review"),
+    channel: str | None = Query(None, description="channel code"),
+    customer: str | None = Query(None, description="customer account number"),
+    created_from: date | None = Query(None, description="first day (UTC), inclusive"),
+    created_to: date | None = Query(None, description="last day (UTC), inclusive"),
+    q: str | None = Query(None, description="order number (SO-000123) or external id"),
+    breached: bool = Query(False, description="only orders past their stage SLA"),
+    cursor: str | None = Query(None, description="next_cursor of the previous page"),
+    limit: int = Query(50, ge=1, le=200),
+    principal: Principal = Require(Permission.ORDER_READ), c: Container = Depends(container),
+) -> s.OrderPageOut:
+    """Orders, newest first, with keyset pagination."""
+    filters = queries.OrderFilters(stage, channel, customer, created_from, created_to, q, breached)
+    with c.db.read() as conn:
+        page = queries.list_orders(conn, filters, principal=principal, now=c.clock.now(), cursor=cursor,
+                                   limit=limit)
+    return s.OrderPageOut(items=[presenters.summary_out(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/orders/{order_id}", response_model=s.OrderOut, responses={**ERRORS, **NOT_FOUND})
+def get_order(order_id: int, principal: Principal = Require(Permission.ORDER_READ),
+              c: Container = Depends(container)) -> s.OrderOut:
+    """One order with its lines, addresses, SLA clock, allowed actions and timeline."""
+    return _detail(c, order_id, principal)
+
+
+def _action_route(action: Action) -> None:
+    transition = find_transition(action)
+
+    def act(order_id: int, body: s.ActionIn | None = None,
+            principal: Principal = Require(ACTION_PERMISSION[action]),
+            c: Container = Depends(container)) -> s.OrderOut:
+        handlers.move_order(
+            MoveOrder(order_id=order_id, action=action.value, actor=principal.actor,
+                      reason=body.reason if body else None),
+            uow=c.uow(), config=c.lifecycle, scope=queries.scope_clause(principal))
+        return _detail(c, order_id, principal)
+
+    needs = " A reason is required." if transition.needs_reason else ""
+    router.add_api_route(
+        f"/orders/{{order_id}}/{action.value}", act, methods=["POST"], response_model=s.OrderOut,
+        name=f"order_{action.value}", operation_id=f"order_{action.value}",
+        summary=f"{transition.label} an order",
+        description=f"Moves the order with the lifecycle action `{action.value}`.{needs}",
+        responses={**ERRORS, **NOT_FOUND, **CONFLICT},
+    )
+
+
+for _action in Action:
+    _action_route(_action)
+
+
+@router.get("/board", response_model=list[s.BoardColumnOut], responses=ERRORS)
+def board(principal: Principal = Require(Permission.ORDER_READ),
+          c: Container = Depends(container)) -> list[s.BoardColumnOut]:
+    """Orders per stage and how many are past their SLA."""
+    with c.db.read() as conn:
+        columns = queries.board(conn, c.lifecycle.get(conn), principal=principal, now=c.clock.now())
+    return [s.BoardColumnOut(stage=col.stage, label=col.label, owner_role=col.owner_role,
+                             sla_hours=col.sla_hours, count=col.count, breached=col.breached) for col in columns]

@@ -1,0 +1,32 @@
+"""Settings come from the environment (prefix CONVEYOR_) or a .env file; nothing is read at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONVEYOR_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///conveyor.db", description="SQLAlchemy URL")
+    secret_key: str = Field(default="dev-insecure-change-me", description="signs nothing yet; reserved")
+    secure_cookies: bool = Field(default=False, description="set the Secure flag (true behind HTTPS)")
+    session_hours: int = 12
+    auto_migrate: bool = Field(default=True, description="upgrade the schema on start (SQLite only)")
+    relay_enabled: bool = Field(default=True, description="run the in-process outbox relay thread")
+    relay_interval_seconds: float = 0.5
+    log_json: bool = False
+    log_level: str = "INFO"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        raw = self.database_url.split("///", 1)[-1]
+        return None if raw in ("", ":memory:") else Path(raw)

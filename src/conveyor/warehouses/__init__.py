@@ -1,0 +1,1 @@
+"""Warehouses: where stock is kept and orders ship from."""

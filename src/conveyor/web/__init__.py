@@ -1,0 +1,1 @@
+"""The staff shell: home page, navigation and static assets."""
