@@ -230,7 +230,8 @@ def _draft(rng: random.Random, ref: dict[str, Any], number: int) -> OrderDraft:
         lines.append(LineDraft(sku, quantity, price, Decimal(discount), tax))
     return OrderDraft(
         channel=channel, customer=account, currency="EUR", lines=tuple(lines), ship_to=ref["ship_to"][account],
-        external_id=f"{channel.upper()}-{100000 + number}", shipping=Decimal(rng.choice(["0", "4.95", "6.95", "12.50"])),
+        external_id=f"{channel.upper()}-{100000 + number}",
+        shipping=Decimal(rng.choice(["0", "4.95", "6.95", "12.50"])),
         tags=tuple(rng.sample(TAGS, k=rng.choice([0, 0, 1, 2]))),
         priority=rng.choice([0, 0, 0, 0, 1, 5]),
         notes=rng.choice([None, None, None, "Deliver to the back entrance", "Call before delivery"]),

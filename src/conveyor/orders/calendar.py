@@ -119,7 +119,10 @@ class BusinessCalendar:
                 closed_days = 0
                 if window[1] > at:
                     yield window
-            day += _ONE_DAY
+            try:
+                day += _ONE_DAY
+            except OverflowError:
+                raise ValueError("the result lies beyond the supported date range") from None
 
     # -- queries ---------------------------------------------------------------------------------
 
