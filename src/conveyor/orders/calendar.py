@@ -20,12 +20,21 @@ _ONE_DAY = timedelta(days=1)
 # How many consecutive calendar days without any working time we accept before giving up.
 _MAX_CLOSED_DAYS = 2 * 366
 _MICROSECONDS_PER_HOUR = 3_600_000_000
+_LATEST = datetime.max.replace(tzinfo=UTC)
 
 
 def _aware_utc(value: datetime, name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be a timezone-aware datetime")
     return value.astimezone(UTC)
+
+
+def _shift(day: date, days: int) -> date:
+    """`day` moved by whole days, stopping at the first and last representable dates."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 def _as_duration(hours: Decimal | float | int | timedelta) -> timedelta:
@@ -87,25 +96,31 @@ class BusinessCalendar:
         return ZoneInfo(self.timezone)  # zoneinfo caches instances by key
 
     def _local_date(self, at: datetime) -> date:
-        return at.astimezone(self._zone).date()
+        try:
+            return at.astimezone(self._zone).date()
+        except OverflowError:  # within a day of the edge of what datetime can represent
+            return at.date()
 
     def _window(self, day: date) -> tuple[datetime, datetime] | None:
         """The UTC opening window of a local date, or None when closed all day (or empty through DST)."""
         if day.weekday() not in self.working_days or day in self.holidays:
             return None
         zone = self._zone
-        start = datetime.combine(day, self.opens, tzinfo=zone).astimezone(UTC)
-        if self.closes == _MIDNIGHT:
-            end = datetime.combine(day + _ONE_DAY, _MIDNIGHT, tzinfo=zone).astimezone(UTC)
-        else:
-            end = datetime.combine(day, self.closes, tzinfo=zone).astimezone(UTC)
+        try:
+            start = datetime.combine(day, self.opens, tzinfo=zone).astimezone(UTC)
+            if self.closes == _MIDNIGHT:
+                end = datetime.combine(day + _ONE_DAY, _MIDNIGHT, tzinfo=zone).astimezone(UTC)
+            else:
+                end = datetime.combine(day, self.closes, tzinfo=zone).astimezone(UTC)
+        except OverflowError:  # the first or last representable days
+            return None
         if end <= start:  # both ends inside a skipped DST hour, or the gap swallowed the window
             return None
         return start, end
 
     def _windows_from(self, at: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Windows that end after `at`, in order; fails if the calendar stays closed too long."""
-        day = self._local_date(at) - _ONE_DAY
+        day = _shift(self._local_date(at), -1)
         closed_days = 0
         while True:
             window = self._window(day)
@@ -119,17 +134,16 @@ class BusinessCalendar:
                 closed_days = 0
                 if window[1] > at:
                     yield window
-            try:
-                day += _ONE_DAY
-            except OverflowError:
-                raise ValueError("the result lies beyond the supported date range") from None
+            if day == date.max:
+                raise ValueError("the result lies beyond the supported date range")
+            day += _ONE_DAY
 
     # -- queries ---------------------------------------------------------------------------------
 
     def is_open(self, at: datetime) -> bool:
         moment = _aware_utc(at, "at")
         day = self._local_date(moment)
-        for candidate in (day - _ONE_DAY, day, day + _ONE_DAY):
+        for candidate in (_shift(day, -1), day, _shift(day, 1)):
             window = self._window(candidate)
             if window is not None and window[0] <= moment < window[1]:
                 return True
@@ -151,6 +165,8 @@ class BusinessCalendar:
         remaining = _as_duration(hours)
         if not remaining:
             return moment
+        if remaining > _LATEST - moment:  # business time never runs faster than real time
+            raise ValueError("the result lies beyond the supported date range")
         for opening, closing in self._windows_from(moment):
             begin = max(opening, moment)
             available = closing - begin
@@ -167,13 +183,14 @@ class BusinessCalendar:
         if finish < begin:
             return -self.business_time_between(finish, begin)
         total = timedelta(0)
-        day = self._local_date(begin) - _ONE_DAY
-        last = self._local_date(finish) + _ONE_DAY
-        while day <= last:
+        day = _shift(self._local_date(begin), -1)
+        last = _shift(self._local_date(finish), 1)
+        while True:
             window = self._window(day)
             if window is not None:
                 overlap = min(window[1], finish) - max(window[0], begin)
                 if overlap > timedelta(0):
                     total += overlap
+            if day >= last:
+                return total
             day += _ONE_DAY
-        return total
