@@ -185,9 +185,9 @@ class OutboxRelay:
 
 
 def replay_dead(conn: Connection, *, at: datetime, ids: list[int] | None = None) -> int:
-    """Puts dead-lettered events back in the queue (all of them, or the given ids)."""
+    """Puts dead-lettered events back in the queue: all of them (ids=None) or the given ids."""
     stmt = update(outbox).where(outbox.c.status == DEAD)
-    if ids:
+    if ids is not None:
         stmt = stmt.where(outbox.c.id.in_(ids))
     return conn.execute(stmt.values(status=PENDING, attempts=0, available_at=at, last_error=None)).rowcount
 
