@@ -1,0 +1,52 @@
+"""Channel DTOs for the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from conveyor.channels.domain import KINDS
+
+_KINDS = ", ".join(KINDS)
+
+
+class ChannelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"code": "webshop-nl", "name": "Web shop (NL)", "kind": "webshop", "default_currency": "EUR"}]})
+
+    code: str = Field(description="2-32 characters: a-z, 0-9, - and _; used in URLs and the API")
+    name: str
+    kind: str = Field(description=f"one of {_KINDS}")
+    default_currency: str = Field("EUR", description="ISO 4217 code for orders that name none")
+    active: bool = True
+
+
+class ChannelPatch(BaseModel):
+    """Only the fields sent are changed."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": False}]})
+
+    code: str | None = None
+    name: str | None = None
+    kind: str | None = Field(None, description=f"one of {_KINDS}")
+    default_currency: str | None = None
+    active: bool | None = None
+
+
+class ChannelOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    default_currency: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChannelPage(BaseModel):
+    items: list[ChannelOut]
+    next_after: int | None = Field(description="pass as `after` for the next page; null on the last page")

@@ -1,0 +1,120 @@
+"""Customer DTOs for the API: the account, its credit terms, contacts and addresses.
+
+Money is a decimal string in the customer's currency: `"credit_limit": "5000.00", "currency": "EUR"`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from conveyor.customers.domain import CREDIT_RATINGS, PAYMENT_TERMS
+
+
+class CustomerContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    role: str | None = Field(None, description="e.g. purchasing, accounts payable")
+
+
+class CustomerContactOut(CustomerContactIn):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+
+
+class CustomerAddressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="billing or shipping")
+    is_default: bool = Field(False, description="at most one default per kind")
+    name: str
+    company: str | None = None
+    line1: str
+    line2: str | None = None
+    city: str
+    region: str | None = None
+    postal_code: str | None = Field(None, description="required except where the country has none")
+    country: str = Field(description="ISO 3166 two-letter code")
+    phone: str | None = None
+    email: str | None = None
+
+
+class CustomerAddressOut(CustomerAddressIn):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+
+
+_EXAMPLE: dict[str, Any] = {
+    "account": "C-100", "name": "De Vries Bakkerij", "email": "orders@devries.example", "credit_limit": "5000.00",
+    "currency": "EUR", "credit_rating": "B", "payment_terms": "net30",
+    "contacts": [{"name": "Anna de Vries", "email": "anna@devries.example", "role": "purchasing"}],
+    "addresses": [{"kind": "shipping", "is_default": True, "name": "De Vries Bakkerij",
+                   "line1": "Prinsengracht 263", "city": "Amsterdam", "postal_code": "1016 GV", "country": "NL"}],
+}
+
+
+class CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
+
+    account: str = Field(description="the account number people quote: 1-32 letters, digits, - _ . /")
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    credit_limit: str = Field("0", description="decimal amount in `currency`, e.g. \"5000.00\"")
+    currency: str = Field("EUR", description="ISO 4217 code")
+    credit_rating: str = Field("B", description=f"one of {', '.join(CREDIT_RATINGS)} (A is best)")
+    payment_terms: str = Field("prepaid", description=f"one of {', '.join(PAYMENT_TERMS)}")
+    active: bool = True
+    contacts: list[CustomerContactIn] = []
+    addresses: list[CustomerAddressIn] = []
+
+
+class CustomerPatch(BaseModel):
+    """Only the fields sent are changed. `contacts` or `addresses`, when sent, replace the whole list."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"credit_limit": "7500.00", "payment_terms": "net60"}]})
+
+    account: str | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    credit_limit: str | None = None
+    currency: str | None = None
+    credit_rating: str | None = None
+    payment_terms: str | None = None
+    active: bool | None = None
+    contacts: list[CustomerContactIn] | None = None
+    addresses: list[CustomerAddressIn] | None = None
+
+
+class CustomerOut(BaseModel):
+    id: int
+    account: str
+    name: str
+    email: str | None
+    phone: str | None
+    credit_limit: str = Field(description="decimal amount in `currency`")
+    currency: str
+    credit_rating: str
+    payment_terms: str
+    active: bool
+    contacts: list[CustomerContactOut]
+    addresses: list[CustomerAddressOut]
+    created_at: datetime
+    updated_at: datetime
+
+    def default_address(self, kind: str) -> CustomerAddressOut | None:
+        return next((a for a in self.addresses if a.kind == kind and a.is_default), None)
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerOut]
+    next_after: int | None = Field(description="pass as `after` for the next page; null on the last page")
