@@ -84,3 +84,14 @@ def test_large_money_amounts_keep_every_minor_unit(container, seeded):
             total_minor=big, created_by="test", created_at=container.clock.now(), updated_at=container.clock.now()))
     with container.db.read() as conn:
         assert conn.execute(select(orders.c.total_minor)).scalar_one() == big
+
+
+def test_the_migrations_create_exactly_the_tables_the_code_declares(container):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from conveyor.platform.db import metadata
+
+    with container.db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert diff == [], "tables.py and the migrations disagree; add a migration:\n" + "\n".join(map(str, diff))

@@ -19,8 +19,8 @@ ACCOUNT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_./]{0,31}$")
 CREDIT_RATINGS = ("A", "B", "C", "D", "E")
 PAYMENT_TERMS = ("prepaid", "net15", "net30", "net60")
 ADDRESS_KINDS = ("billing", "shipping")
-# credit_limit_minor is a 32-bit integer column on PostgreSQL.
-MAX_MINOR = 2_147_483_647
+# credit_limit_minor is a BIGINT; a sane ceiling keeps typos (an extra six zeros) out.
+MAX_MINOR = 10**15
 
 CUSTOMER_LENGTHS = {"name": 200, "email": 254, "phone": 40}
 CONTACT_LENGTHS = {"name": 200, "email": 254, "phone": 40, "role": 60}

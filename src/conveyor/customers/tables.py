@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table
 
 from conveyor.platform.db import UtcDateTime, metadata
 
@@ -12,7 +12,7 @@ customers = Table(
     Column("name", String(200), nullable=False),
     Column("email", String(254), nullable=True),
     Column("phone", String(40), nullable=True),
-    Column("credit_limit_minor", Integer, nullable=False, default=0),
+    Column("credit_limit_minor", BigInteger, nullable=False, default=0),
     Column("currency", String(3), nullable=False, default="EUR"),
     Column("credit_rating", String(2), nullable=False, default="B", doc="A (best) to E"),
     Column("payment_terms", String(20), nullable=False, default="prepaid",

@@ -49,7 +49,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=True),
     sa.Column('phone', sa.String(length=40), nullable=True),
-    sa.Column('credit_limit_minor', sa.Integer(), nullable=False),
+    sa.Column('credit_limit_minor', sa.BigInteger(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('credit_rating', sa.String(length=2), nullable=False),
     sa.Column('payment_terms', sa.String(length=20), nullable=False),
