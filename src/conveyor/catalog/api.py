@@ -8,21 +8,23 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from conveyor.bootstrap import Container
 from conveyor.catalog import handlers, queries
-from conveyor.catalog.schemas import ProductIn, ProductOut, ProductPage, ProductPatch, problem_responses
+from conveyor.catalog.schemas import ProductIn, ProductOut, ProductPage, ProductPatch
 from conveyor.identity.deps import Require, container
 from conveyor.identity.permissions import Permission
 from conveyor.identity.principal import Principal
+from conveyor.platform.pagination import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
+from conveyor.platform.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/products", tags=["catalog"])
-ProductId = Annotated[int, Path(ge=1, le=queries.MAX_ID, description="the product's id")]
+ProductId = Annotated[int, Path(ge=1, le=MAX_ID, description="the product's id")]
 
 
 @router.get("", response_model=ProductPage, responses=problem_responses(401, 403, 422),
             summary="List and search products")
 def list_products(
     q: str | None = Query(None, max_length=200, description="part of a SKU, name or GTIN"),
-    limit: int = Query(queries.DEFAULT_LIMIT, ge=1, le=queries.MAX_LIMIT),
-    after: int | None = Query(None, ge=0, le=queries.MAX_ID,
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    after: int | None = Query(None, ge=0, le=MAX_ID,
                               description="the `next_after` of the previous page"),
     principal: Principal = Require(Permission.CATALOG_READ),
     c: Container = Depends(container),

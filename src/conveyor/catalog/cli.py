@@ -16,6 +16,7 @@ from conveyor.catalog.domain import MEASURES, check_product, parse_flag, parse_w
 from conveyor.catalog.schemas import ProductIn, ProductPatch
 from conveyor.catalog.tables import products
 from conveyor.kernel.errors import DomainError, FieldProblem, ProblemCollector
+from conveyor.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 app = typer.Typer(help="Products (SKUs): list them, import a catalogue from CSV.", no_args_is_help=True)
 
@@ -24,13 +25,13 @@ OPTIONAL_COLUMNS = ("gtin", *MEASURES, "regulated", "cold_chain", "hazardous", "
 MAX_REPORTED = 50
 
 Q = Annotated[str | None, typer.Option("--q", help="part of a SKU, name or GTIN")]
-LIMIT = Annotated[int, typer.Option(min=1, max=queries.MAX_LIMIT, help="rows per page")]
+LIMIT = Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="rows per page")]
 AFTER = Annotated[int | None, typer.Option(help="continue after this id (printed below a full page)")]
 JSON = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 
 
 @app.command("list")
-def list_products(q: Q = None, limit: LIMIT = queries.DEFAULT_LIMIT, after: AFTER = None,
+def list_products(q: Q = None, limit: LIMIT = DEFAULT_LIMIT, after: AFTER = None,
                   as_json: JSON = False) -> None:
     """List products, optionally filtered by --q."""
     from conveyor.bootstrap import build

@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
 from conveyor.catalog.handlers import product_not_found
 from conveyor.catalog.schemas import ProductOut, ProductPage
 from conveyor.catalog.tables import products
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
-# Larger ids cannot exist, and SQLite's driver overflows on them: refuse them as input (422), not with a 500.
-MAX_ID = 2**63 - 1
-
-
-def contains(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, with % and _ taken literally (escape '\\')."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def page_of(rows: list[Any], limit: int) -> tuple[list[Any], int | None]:
-    """Rows fetched with limit + 1: the page, and the last id on it when another page follows."""
-    page = rows[:limit]
-    return page, (page[-1].id if len(rows) > limit else None)
-
-
-def clamp_limit(limit: int | None) -> int:
-    return max(1, min(limit or DEFAULT_LIMIT, MAX_LIMIT))
+from conveyor.platform.pagination import DEFAULT_LIMIT, clamp_limit, contains, page_of
 
 
 def list_products(conn: Connection, *, q: str | None = None, limit: int = DEFAULT_LIMIT,

@@ -1,4 +1,4 @@
-"""Product DTOs for the API, and the problem document every reference-data route documents."""
+"""Product DTOs for the API."""
 
 from __future__ import annotations
 
@@ -6,46 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
-
-class FieldError(BaseModel):
-    code: str = Field(examples=["invalid_gtin"])
-    field: str | None = Field(None, description="dotted path of the field at fault", examples=["gtin"])
-    message: str
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem document with a machine-readable code and field paths."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    code: str = Field(examples=["sku_taken"])
-    detail: str
-    errors: list[FieldError] = []
-
-
-_PROBLEM_DESCRIPTIONS = {
-    400: "The body is not valid JSON (`invalid_json`).",
-    401: "Not authenticated: send `Authorization: Bearer <API token>`.",
-    403: "The caller's role lacks the permission this route declares (`forbidden`).",
-    404: "No such record (`*_not_found`).",
-    409: "A unique value is already used by another record (`*_taken`).",
-    422: "The input breaks a rule; `errors[]` lists every problem with its code and field path.",
-}
-
-
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route: each status answered with a Problem as application/problem+json."""
-    return {
-        status: {
-            "model": Problem,
-            "description": _PROBLEM_DESCRIPTIONS[status],
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
-        for status in statuses
-    }
-
 
 _PRODUCT_EXAMPLE: dict[str, Any] = {
     "sku": "FLOUR-25KG", "name": "Bread flour, 25 kg sack", "gtin": "4006381333931", "weight_g": 25000,

@@ -9,11 +9,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from conveyor.catalog.queries import DEFAULT_LIMIT, MAX_LIMIT
 from conveyor.channels import handlers, queries
 from conveyor.channels.domain import KINDS
 from conveyor.channels.schemas import ChannelIn
 from conveyor.kernel.errors import DomainError
+from conveyor.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 app = typer.Typer(help="Sales channels orders arrive from: list them, create one.", no_args_is_help=True)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
-from conveyor.catalog.queries import DEFAULT_LIMIT, clamp_limit, contains, page_of
 from conveyor.channels.handlers import channel_not_found
 from conveyor.channels.schemas import ChannelOut, ChannelPage
 from conveyor.channels.tables import channels
+from conveyor.platform.pagination import DEFAULT_LIMIT, clamp_limit, contains, page_of
 
 
 def list_channels(conn: Connection, *, q: str | None = None, limit: int = DEFAULT_LIMIT,

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from conveyor.bootstrap import Container
-from conveyor.catalog.views import After, RecordId, field_errors, form_data, list_or_rows, text_fields, validate_form
 from conveyor.channels import handlers, queries
 from conveyor.channels.domain import KINDS, check_channel
 from conveyor.channels.schemas import ChannelIn, ChannelPatch
@@ -16,6 +15,8 @@ from conveyor.identity.deps import Require, container
 from conveyor.identity.permissions import Permission
 from conveyor.identity.principal import Principal
 from conveyor.kernel.errors import DomainError, NotFound
+from conveyor.platform.forms import field_errors, form_data, list_or_rows, text_fields, validate_form
+from conveyor.platform.pagination import After, RecordId
 from conveyor.platform.web import render
 
 router = APIRouter(include_in_schema=False)

@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from conveyor.bootstrap import Container
-from conveyor.catalog.queries import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
-from conveyor.catalog.schemas import problem_responses
 from conveyor.customers import handlers, queries
 from conveyor.customers.schemas import CustomerIn, CustomerOut, CustomerPage, CustomerPatch
 from conveyor.identity.deps import Require, container
 from conveyor.identity.permissions import Permission
 from conveyor.identity.principal import Principal
+from conveyor.platform.pagination import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
+from conveyor.platform.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 CustomerId = Annotated[int, Path(ge=1, le=MAX_ID, description="the customer's id")]

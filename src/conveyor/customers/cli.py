@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from conveyor.catalog.queries import DEFAULT_LIMIT, MAX_LIMIT
 from conveyor.customers import queries
+from conveyor.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 app = typer.Typer(help="Customer accounts, their credit terms and addresses: list them.", no_args_is_help=True)
 

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
-from conveyor.catalog.queries import DEFAULT_LIMIT, clamp_limit, contains, page_of
 from conveyor.customers.handlers import customer_not_found
 from conveyor.customers.schemas import CustomerAddressOut, CustomerContactOut, CustomerOut, CustomerPage
 from conveyor.customers.tables import customer_addresses, customer_contacts, customers
 from conveyor.kernel.money import format_minor
+from conveyor.platform.pagination import DEFAULT_LIMIT, clamp_limit, contains, page_of
 
 
 def list_customers(conn: Connection, *, q: str | None = None, limit: int = DEFAULT_LIMIT,

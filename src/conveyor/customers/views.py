@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from conveyor.bootstrap import Container
-from conveyor.catalog.views import After, RecordId, field_errors, form_data, list_or_rows, text_fields, validate_form
 from conveyor.customers import handlers, queries
 from conveyor.customers.domain import CREDIT_RATINGS, PAYMENT_TERMS, check_customer
 from conveyor.customers.schemas import CustomerIn, CustomerOut, CustomerPatch
@@ -17,6 +16,8 @@ from conveyor.identity.deps import Require, container
 from conveyor.identity.permissions import Permission
 from conveyor.identity.principal import Principal
 from conveyor.kernel.errors import DomainError, NotFound
+from conveyor.platform.forms import field_errors, form_data, list_or_rows, text_fields, validate_form
+from conveyor.platform.pagination import After, RecordId
 from conveyor.platform.web import render
 
 router = APIRouter(include_in_schema=False)

@@ -16,14 +16,15 @@ from conveyor.orders import schemas as s
 from conveyor.orders.commands import MoveOrder, PlaceOrder
 from conveyor.orders.lifecycle import Action, find_transition
 from conveyor.orders.permissions import ACTION_PERMISSION
+from conveyor.platform.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
-ERRORS = {400: {"description": "Body is not JSON", **PROBLEM}, 401: {"description": "Not authenticated", **PROBLEM},
-          403: {"description": "Not allowed", **PROBLEM}, 422: {"description": "Invalid input", **PROBLEM}}
-NOT_FOUND = {404: {"description": "No such order (or not yours)", **PROBLEM}}
-CONFLICT = {409: {"description": "Not allowed from the order's current stage", **PROBLEM}}
+ERRORS = problem_responses(400, 401, 403, 422)
+NOT_FOUND = problem_responses(404, d404="No such order, or not one the caller may see (`order_not_found`).")
+CONFLICT = problem_responses(
+    409, d409="The action is not allowed from the order's current stage (`invalid_transition`), or the order "
+              "changed stage meanwhile (`stage_changed`).")
 
 
 def _detail(c: Container, order_id: int, principal: Principal) -> s.OrderOut:

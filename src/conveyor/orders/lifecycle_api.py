@@ -10,9 +10,10 @@ from conveyor.identity.permissions import Permission
 from conveyor.identity.principal import Principal
 from conveyor.orders import handlers, presenters
 from conveyor.orders import schemas as s
-from conveyor.orders.api import ERRORS, PROBLEM
+from conveyor.orders.api import ERRORS
 from conveyor.orders.commands import ConfigureStage
 from conveyor.orders.config import load_config, save_calendar
+from conveyor.platform.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/lifecycle", tags=["lifecycle"])
 
@@ -26,7 +27,7 @@ def get_lifecycle(principal: Principal = Require(Permission.LIFECYCLE_READ),
 
 
 @router.put("/stages/{stage}", response_model=s.LifecycleOut,
-                      responses={**ERRORS, 404: {"description": "No such stage", **PROBLEM}})
+                      responses={**ERRORS, **problem_responses(404, d404="No such stage (`stage_not_found`).")})
 def configure_stage(stage: str, body: s.StageConfigIn,
                     principal: Principal = Require(Permission.LIFECYCLE_CONFIGURE),
                     c: Container = Depends(container)) -> s.LifecycleOut:

@@ -17,12 +17,53 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from conveyor.identity.deps import CsrfFailed, Forbidden, NotAuthenticated
 from conveyor.kernel.errors import DomainError, FieldProblem
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    code: str = Field(examples=["invalid_gtin"])
+    field: str | None = Field(None, description="dotted path of the field at fault", examples=["gtin"])
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document with a machine-readable code and field paths."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    code: str = Field(examples=["sku_taken"])
+    detail: str
+    errors: list[FieldError] = []
+
+
+_PROBLEM_DESCRIPTIONS = {
+    400: "The body is not valid JSON (`invalid_json`).",
+    401: "Not authenticated: send `Authorization: Bearer <API token>`.",
+    403: "The caller's role lacks the permission this route declares (`forbidden`).",
+    404: "No such record (`*_not_found`).",
+    409: "A unique value is already used by another record (`*_taken`).",
+    422: "The input breaks a rule; `errors[]` lists every problem with its code and field path.",
+}
+
+
+def problem_responses(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status answered with a Problem as application/problem+json.
+    A route may describe a status its own way: `problem_responses(404, 409, d409="...")`."""
+    return {
+        status: {
+            "model": Problem,
+            "description": descriptions.get(f"d{status}", _PROBLEM_DESCRIPTIONS[status]),
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
 
 
 def wants_html(request: Request) -> bool:

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from conveyor.bootstrap import Container
-from conveyor.catalog.queries import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
-from conveyor.catalog.schemas import problem_responses
 from conveyor.identity.deps import Require, container
 from conveyor.identity.permissions import Permission
 from conveyor.identity.principal import Principal
+from conveyor.platform.pagination import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
+from conveyor.platform.problems import problem_responses
 from conveyor.warehouses import handlers, queries
 from conveyor.warehouses.schemas import WarehouseIn, WarehouseOut, WarehousePage, WarehousePatch
 

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from conveyor.catalog.queries import DEFAULT_LIMIT, MAX_LIMIT
+from conveyor.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from conveyor.warehouses import queries
 
 app = typer.Typer(help="Warehouses orders ship from: list them.", no_args_is_help=True)

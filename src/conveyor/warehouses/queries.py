@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
-from conveyor.catalog.queries import DEFAULT_LIMIT, clamp_limit, contains, page_of
+from conveyor.platform.pagination import DEFAULT_LIMIT, clamp_limit, contains, page_of
 from conveyor.warehouses.handlers import warehouse_not_found
 from conveyor.warehouses.schemas import WarehouseOut, WarehousePage
 from conveyor.warehouses.tables import warehouses
