@@ -125,7 +125,7 @@ def test_a_credit_limit_is_stored_in_minor_units_of_its_currency():
     ({"credit_limit": "12.345"}, ("invalid_amount", "credit_limit")),
     ({"credit_limit": "lots"}, ("invalid_amount", "credit_limit")),
     ({"credit_limit": "-1.00"}, ("negative_value", "credit_limit")),
-    ({"credit_limit": "99999999.00"}, ("out_of_range", "credit_limit")),
+    ({"credit_limit": "100000000000000.00"}, ("out_of_range", "credit_limit")),
     ({"currency": "XYZ"}, ("invalid_currency", "currency")),
     ({"credit_rating": "F"}, ("invalid_credit_rating", "credit_rating")),
     ({"payment_terms": "net45"}, ("invalid_payment_terms", "payment_terms")),
