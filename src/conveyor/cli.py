@@ -6,13 +6,14 @@ import sys
 from importlib import import_module
 
 import typer
-from rich.console import Console
+
+from conveyor.platform.console import make_console
 
 app = typer.Typer(help="Conveyor order management.", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console()
-err = Console(stderr=True)
+console = make_console()
+err = make_console(stderr=True)
 
 # name -> module with a Typer `app`; each area owns its commands.
 SUB_APPS = {

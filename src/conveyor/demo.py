@@ -28,6 +28,7 @@ from conveyor.orders import handlers
 from conveyor.orders.commands import MoveOrder, PlaceOrder
 from conveyor.orders.domain import LineDraft, OrderDraft
 from conveyor.orders.lifecycle import Action
+from conveyor.platform.console import make_console
 from conveyor.platform.uow import UnitOfWork
 from conveyor.warehouses.tables import warehouses
 
@@ -295,7 +296,7 @@ def load_demo(c: Container, *, orders: int = 1000, seed: int = 11, console: Cons
     # More orders lately (a growing shop), mostly in daytime, Europe/Amsterdam.
     moments = [now - timedelta(days=30 * rng.random() ** 2.2) for _ in range(orders)]
     moments = [m.replace(hour=rng.randint(7, 21)) if not 7 <= m.hour <= 21 else m for m in moments]
-    progress = Progress(console=console or Console(), transient=True)
+    progress = Progress(console=console or make_console(), transient=True)
     with progress:
         task = progress.add_task("Replaying 30 days of orders", total=len(moments))
         moments = sorted(m for m in moments if m < now)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
@@ -16,6 +15,7 @@ from conveyor.catalog.domain import MEASURES, check_product, parse_flag, parse_w
 from conveyor.catalog.schemas import ProductIn, ProductPatch
 from conveyor.catalog.tables import products
 from conveyor.kernel.errors import DomainError, FieldProblem, ProblemCollector
+from conveyor.platform.console import make_console
 from conveyor.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 app = typer.Typer(help="Products (SKUs): list them, import a catalogue from CSV.", no_args_is_help=True)
@@ -50,7 +50,7 @@ def list_products(q: Q = None, limit: LIMIT = DEFAULT_LIMIT, after: AFTER = None
         flags = ", ".join(f for f in ("regulated", "cold_chain", "hazardous") if getattr(p, f))
         table.add_row(str(p.id), p.sku, p.name, p.gtin or "", "" if p.weight_g is None else str(p.weight_g),
                       flags, "yes" if p.active else "no")
-    console = Console()
+    console = make_console()
     console.print(table)
     if page.next_after:
         console.print(f"More: --after {page.next_after}")

@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
 from conveyor.channels import handlers, queries
 from conveyor.channels.domain import KINDS
 from conveyor.channels.schemas import ChannelIn
 from conveyor.kernel.errors import DomainError
+from conveyor.platform.console import make_console
 from conveyor.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 app = typer.Typer(help="Sales channels orders arrive from: list them, create one.", no_args_is_help=True)
@@ -40,7 +40,7 @@ def list_channels(
     table = Table("ID", "Code", "Name", "Kind", "Currency", "Active")
     for ch in page.items:
         table.add_row(str(ch.id), ch.code, ch.name, ch.kind, ch.default_currency, "yes" if ch.active else "no")
-    console = Console()
+    console = make_console()
     console.print(table)
     if page.next_after:
         console.print(f"More: --after {page.next_after}")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from conveyor.customers import queries
+from conveyor.platform.console import make_console
 from conveyor.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 app = typer.Typer(help="Customer accounts, their credit terms and addresses: list them.", no_args_is_help=True)
@@ -45,7 +45,7 @@ def list_customers(
         table.add_row(str(cu.id), cu.account, cu.name, cu.email or "", f"{cu.credit_limit} {cu.currency}",
                       cu.payment_terms, cu.credit_rating, f"{ship.city}, {ship.country}" if ship else "",
                       "yes" if cu.active else "no")
-    console = Console()
+    console = make_console()
     console.print(table)
     if page.next_after:
         console.print(f"More: --after {page.next_after}")

@@ -6,15 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
-from rich.console import Console
 from rich.table import Column, Table
 
 from conveyor.identity import users
 from conveyor.identity.permissions import ROLE_PERMISSIONS, Permission, Role
 from conveyor.kernel.errors import DomainError
+from conveyor.platform.console import make_console
 
 app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
-console = Console()
+console = make_console()
 
 
 def _columns(*names: str) -> list[Column]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from conveyor.identity import service
 from conveyor.identity.cli import _columns, domain_errors
+from conveyor.platform.console import make_console
 
 app = typer.Typer(help="API tokens.", no_args_is_help=True)
-console = Console()
+console = make_console()
 
 
 @app.command("create")

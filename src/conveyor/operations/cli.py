@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from conveyor.platform.console import make_console
 from conveyor.platform.outbox import dead_letters, outbox_status, replay_dead
 
 app = typer.Typer(help="The outbox: events waiting for delivery, and dead letters.", no_args_is_help=True)
-console = Console()
+console = make_console()
 
 
 @app.command("status")

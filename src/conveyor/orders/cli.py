@@ -7,17 +7,17 @@ from pathlib import Path
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
 from conveyor.kernel.errors import DomainError
 from conveyor.orders import handlers, presenters, queries
 from conveyor.orders.commands import MoveOrder, PlaceOrder
 from conveyor.orders.schemas import OrderIn
+from conveyor.platform.console import make_console
 
 app = typer.Typer(help="Orders: list, show, place, move through the lifecycle.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
+console = make_console()
+err = make_console(stderr=True)
 ACTOR = "system:cli"
 
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from conveyor.kernel.errors import DomainError
 from conveyor.orders import handlers
 from conveyor.orders.commands import ConfigureStage
 from conveyor.orders.lifecycle import LifecycleState, Stage, allowed_actions
+from conveyor.platform.console import make_console
 
 app = typer.Typer(help="The order lifecycle: stages, owners, SLAs.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
+console = make_console()
+err = make_console(stderr=True)
 
 
 @app.command()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from conveyor.platform.console import make_console
 from conveyor.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from conveyor.warehouses import queries
 
@@ -43,7 +43,7 @@ def list_warehouses(
     for w in page.items:
         table.add_row(str(w.id), w.code, w.name, w.city, w.country, str(w.priority), w.timezone,
                       "yes" if w.active else "no")
-    console = Console()
+    console = make_console()
     console.print(table)
     if page.next_after:
         console.print(f"More: --after {page.next_after}")
