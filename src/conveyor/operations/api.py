@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
@@ -29,6 +29,8 @@ from conveyor.orders.tables import orders
 from conveyor.platform.database import Database
 from conveyor.platform.migrations import current_revision, head_revision
 from conveyor.platform.outbox import dead_letters, outbox_status, replay_dead
+from conveyor.platform.pagination import MAX_ID
+from conveyor.platform.problems import problem_responses
 
 log = logging.getLogger("conveyor.operations")
 
@@ -181,7 +183,8 @@ class OutboxReport(BaseModel):
 
 
 class ReplayRequest(BaseModel):
-    ids: list[int] | None = Field(None, description="dead letters to replay; all of them when absent")
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
+        None, description="dead letters to replay; all of them when absent")
 
 
 class ReplayResult(BaseModel):
@@ -202,12 +205,14 @@ def outbox_report(c: Container, *, limit: int = 50) -> OutboxReport:
 
 
 @router.get("/api/v1/outbox", dependencies=[Require(Permission.OPS_READ)], response_model=OutboxReport,
+            responses=problem_responses(401, 403, 422),
             summary="Outbox depth, delay and the latest dead letters")
 def get_outbox(limit: int = 50, c: Container = Depends(container)) -> OutboxReport:
     return outbox_report(c, limit=max(1, min(limit, 500)))
 
 
 @router.post("/api/v1/outbox/replay", dependencies=[Require(Permission.OPS_MANAGE)],
+             responses=problem_responses(400, 401, 403, 422),
              response_model=ReplayResult, summary="Put dead-lettered events back in the queue")
 def replay(body: ReplayRequest | None = None, c: Container = Depends(container)) -> ReplayResult:
     if body is not None and body.ids == []:

@@ -16,6 +16,7 @@ from conveyor.orders import schemas as s
 from conveyor.orders.commands import MoveOrder, PlaceOrder
 from conveyor.orders.lifecycle import Action, find_transition
 from conveyor.orders.permissions import ACTION_PERMISSION
+from conveyor.platform.pagination import RecordId
 from conveyor.platform.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
@@ -78,7 +79,7 @@ def list_orders(
 
 
 @router.get("/orders/{order_id}", response_model=s.OrderOut, responses={**ERRORS, **NOT_FOUND})
-def get_order(order_id: int, principal: Principal = Require(Permission.ORDER_READ),
+def get_order(order_id: RecordId, principal: Principal = Require(Permission.ORDER_READ),
               c: Container = Depends(container)) -> s.OrderOut:
     """One order with its lines, addresses, SLA clock, allowed actions and timeline."""
     return _detail(c, order_id, principal)
@@ -87,7 +88,7 @@ def get_order(order_id: int, principal: Principal = Require(Permission.ORDER_REA
 def _action_route(action: Action) -> None:
     transition = find_transition(action)
 
-    def act(order_id: int, body: s.ActionIn | None = None,
+    def act(order_id: RecordId, body: s.ActionIn | None = None,
             principal: Principal = Require(ACTION_PERMISSION[action]),
             c: Container = Depends(container)) -> s.OrderOut:
         handlers.move_order(
