@@ -453,3 +453,11 @@ def test_the_access_guide_shows_the_permissions_each_role_really_has() -> None:
     guide = (DOCS / "users-and-access.md").read_text(encoding="utf-8")
     assert permission_matrix_markdown() in guide, (
         "docs/users-and-access.md is out of date: paste the output of `conveyor users roles --markdown`")
+
+
+def test_a_sign_in_posted_from_another_site_is_refused(client) -> None:
+    data = {"email": "manager@test.example", "password": TEST_PASSWORD}
+    refused = client.post("/login", data=data, headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    assert refused.status_code == 403 and "conveyor_session" not in refused.cookies
+    same_site = client.post("/login", data=data, headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert same_site.status_code == 303

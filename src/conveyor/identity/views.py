@@ -31,9 +31,23 @@ def login_page(request: Request, next: str | None = None) -> Response:
     return render(request, "login.html", {"next": _safe_next(next), "error": None})
 
 
+def _cross_site(request: Request) -> bool:
+    """Browsers send Origin with every cross-site POST; one from another site is a login CSRF attempt
+    (signing the victim into the attacker's account), so it is refused."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin == "null"
+    parsed = urlparse(origin)
+    host = request.headers.get("x-forwarded-host") or request.headers.get("host", "")
+    return parsed.netloc != host
+
+
 @router.post("/login", dependencies=[Public])
 def login(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/"),
           c: Container = Depends(container)) -> Response:
+    if _cross_site(request):
+        return render(request, "login.html", {"next": "/", "error": "Sign in from Conveyor's own sign-in page.",
+                                              "email": ""}, status_code=403)
     now = c.clock.now()
     with c.db.write() as conn:
         user_id = service.check_password(conn, email, password)
