@@ -1,7 +1,7 @@
 """The web UI in a real browser (Debian's Chromium through Playwright) against a real server with demo data.
 
-Also writes the screenshots the README and docs embed: docs/images/{order-page,order-page-phone,board,
-lifecycle}.png.
+Also saves screenshots of each screen to test-results/screenshots/ for a person to look at; the curated
+copies the docs embed live in docs/images/.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from tests.e2e.conftest import LiveServer
 
 pytestmark = pytest.mark.e2e
 
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+# Screenshots go to test-results/ (not committed); docs/images holds the curated copies the docs embed.
+IMAGES = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 TIMEOUT_MS = 15_000
