@@ -34,6 +34,23 @@ from conveyor.orders.lifecycle import (
 from conveyor.orders.tables import idempotency_keys, order_lines, order_timeline, orders
 from conveyor.platform.uow import UnitOfWork
 
+# The order path's statements, built once: constructing SQLAlchemy statements per call cost about as
+# much as executing them (bench/orders_api.py).
+_INSERT_ORDER = insert(orders).returning(orders.c.id)
+_INSERT_LINES = insert(order_lines)
+_INSERT_TIMELINE = insert(order_timeline)
+_INSERT_KEY = insert(idempotency_keys)
+_CHANNEL_BY_CODE = select(channels.c.id, channels.c.code, channels.c.active).where(
+    channels.c.code == bindparam("code"))
+_CUSTOMER_BY_ACCOUNT = select(customers.c.id, customers.c.active).where(
+    customers.c.account == bindparam("account"))
+_PRODUCTS_BY_SKU = select(products.c.id, products.c.sku, products.c.name, products.c.active).where(
+    products.c.sku.in_(bindparam("skus", expanding=True)))
+_KEY_LOOKUP = select(idempotency_keys.c.order_id, idempotency_keys.c.request_hash).where(
+    idempotency_keys.c.key == bindparam("key"), idempotency_keys.c.principal == bindparam("principal"))
+_ORDER_BY_EXTERNAL_ID = select(orders.c.id).where(
+    orders.c.channel_id == bindparam("channel_id"), orders.c.external_id == bindparam("external_id"))
+
 
 @dataclass(frozen=True)
 class Placed:
@@ -45,7 +62,7 @@ class Placed:
 def _timeline(conn: Connection, *, order_id: int, at: datetime, actor: str, kind: str,
               action: str | None = None, from_stage: str | None = None, to_stage: str | None = None,
               reason: str | None = None, data: dict[str, Any] | None = None) -> None:
-    conn.execute(insert(order_timeline).values(
+    conn.execute(_INSERT_TIMELINE, dict(
         order_id=order_id, at=at, actor=actor, kind=kind, action=action, from_stage=from_stage,
         to_stage=to_stage, reason=reason, data=data))
 
@@ -53,8 +70,7 @@ def _timeline(conn: Connection, *, order_id: int, at: datetime, actor: str, kind
 def _existing_by_key(conn: Connection, cmd: PlaceOrder) -> Placed | None:
     if not cmd.idempotency_key:
         return None
-    row = conn.execute(select(idempotency_keys.c.order_id, idempotency_keys.c.request_hash).where(
-        idempotency_keys.c.key == cmd.idempotency_key, idempotency_keys.c.principal == cmd.actor)).first()
+    row = conn.execute(_KEY_LOOKUP, {"key": cmd.idempotency_key, "principal": cmd.actor}).first()
     if row is None:
         return None
     if cmd.request_hash and row.request_hash != cmd.request_hash:
@@ -65,27 +81,23 @@ def _existing_by_key(conn: Connection, cmd: PlaceOrder) -> Placed | None:
 
 
 def _existing_by_external_id(conn: Connection, channel_id: int, external_id: str) -> Placed | None:
-    found = conn.execute(select(orders.c.id).where(
-        orders.c.channel_id == channel_id, orders.c.external_id == external_id)).scalar()
+    found = conn.execute(_ORDER_BY_EXTERNAL_ID, {"channel_id": channel_id, "external_id": external_id}).scalar()
     return Placed(int(found), created=False, reason="external_id") if found else None
 
 
 def _resolve(conn: Connection, cmd: PlaceOrder) -> tuple[Any, Any, dict[str, Product]]:
     draft = cmd.draft
     problems = ProblemCollector()
-    channel = conn.execute(select(channels.c.id, channels.c.code, channels.c.active)
-                           .where(channels.c.code == draft.channel)).first()
+    channel = conn.execute(_CHANNEL_BY_CODE, {"code": draft.channel}).first()
     if channel is None or not channel.active:
         problems.add("unknown_channel", f"no active channel {draft.channel!r}", "channel")
-    customer = conn.execute(select(customers.c.id, customers.c.active)
-                            .where(customers.c.account == draft.customer)).first()
+    customer = conn.execute(_CUSTOMER_BY_ACCOUNT, {"account": draft.customer}).first()
     if customer is None or not customer.active:
         problems.add("unknown_customer", f"no active customer with account {draft.customer!r}", "customer")
     skus = sorted({line.sku.strip() for line in draft.lines if line.sku.strip()})
     catalog = {
         r.sku: Product(r.id, r.sku, r.name, r.active)
-        for r in conn.execute(select(products.c.id, products.c.sku, products.c.name, products.c.active)
-                              .where(products.c.sku.in_(skus))).all()
+        for r in conn.execute(_PRODUCTS_BY_SKU, {"skus": skus}).all()
     } if skus else {}
     if cmd.only_customer_id is not None and customer is not None and customer.id != cmd.only_customer_id:
         raise NotAllowed("forbidden_customer", "you can only place orders for your own account", "customer")
@@ -103,7 +115,7 @@ def _resolve(conn: Connection, cmd: PlaceOrder) -> tuple[Any, Any, dict[str, Pro
 def _insert_order(conn: Connection, valid: ValidOrder, *, channel_id: int, customer_id: int, external_id: str,
                   actor: str, at: datetime, config: LifecycleConfig) -> int:
     draft, totals = valid.draft, valid.totals
-    order_id = int(conn.execute(insert(orders).values(
+    order_id = int(conn.execute(_INSERT_ORDER, dict(
         channel_id=channel_id, external_id=external_id, customer_id=customer_id, currency=draft.currency,
         stage=Stage.RECEIVED.value, held_from=None, stage_entered_at=at,
         stage_due_at=config.due_at(Stage.RECEIVED, at), priority=draft.priority,
@@ -112,8 +124,8 @@ def _insert_order(conn: Connection, valid: ValidOrder, *, channel_id: int, custo
         subtotal_minor=totals.subtotal_minor, discount_minor=totals.discount_minor, tax_minor=totals.tax_minor,
         shipping_minor=totals.shipping_minor, total_minor=totals.total_minor, created_by=actor,
         created_at=at, updated_at=at,
-    ).returning(orders.c.id)).scalar_one())
-    conn.execute(insert(order_lines), [
+    )).scalar_one())
+    conn.execute(_INSERT_LINES, [
         dict(order_id=order_id, line_no=line.line_no, product_id=line.product_id, sku=line.sku, name=line.name,
              quantity=line.quantity, unit_price_minor=line.unit_price_minor, discount_minor=line.discount_minor,
              tax_minor=line.tax_minor, total_minor=line.total_minor)
@@ -169,7 +181,7 @@ def _place(cmd: PlaceOrder, *, uow: UnitOfWork, config: ConfigCache) -> Placed:
 
 def _remember_key(conn: Connection, cmd: PlaceOrder, order_id: int, at: datetime) -> None:
     if cmd.idempotency_key:
-        conn.execute(insert(idempotency_keys).values(
+        conn.execute(_INSERT_KEY, dict(
             key=cmd.idempotency_key, principal=cmd.actor, request_hash=cmd.request_hash or "",
             order_id=order_id, created_at=at))
 

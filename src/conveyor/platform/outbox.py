@@ -58,14 +58,13 @@ outbox = Table(
 )
 
 
+_INSERT = insert(outbox)
+
+
 def publish(conn: Connection, event: Event, *, key: str, at: datetime) -> None:
     """Writes `event` to the outbox inside the caller's transaction."""
-    conn.execute(
-        insert(outbox).values(
-            event=event.name, key=key, payload=event.payload(), status=PENDING, attempts=0,
-            created_at=at, available_at=at,
-        )
-    )
+    conn.execute(_INSERT, dict(event=event.name, key=key, payload=event.payload(), status=PENDING, attempts=0,
+                               created_at=at, available_at=at))
 
 
 Handler = Callable[[dict[str, Any]], None]
