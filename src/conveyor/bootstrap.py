@@ -36,6 +36,7 @@ def load_all_tables() -> None:
     import conveyor.channels.tables  # noqa: F401
     import conveyor.customers.tables  # noqa: F401
     import conveyor.identity.tables  # noqa: F401
+    import conveyor.inventory.tables  # noqa: F401
     import conveyor.orders.tables  # noqa: F401
     import conveyor.platform.outbox  # noqa: F401
     import conveyor.warehouses.tables  # noqa: F401

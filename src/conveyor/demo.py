@@ -23,11 +23,14 @@ from conveyor.channels.tables import channels
 from conveyor.customers.tables import customer_addresses, customer_contacts, customers
 from conveyor.identity import service as identity
 from conveyor.identity.permissions import Role
+from conveyor.inventory import ledger
+from conveyor.inventory.ledger import Move
 from conveyor.kernel.clock import FixedClock
 from conveyor.orders import handlers
 from conveyor.orders.commands import MoveOrder, PlaceOrder
 from conveyor.orders.domain import LineDraft, OrderDraft
 from conveyor.orders.lifecycle import Action
+from conveyor.orders.tables import orders
 from conveyor.platform.console import make_console
 from conveyor.platform.uow import UnitOfWork
 from conveyor.warehouses.tables import warehouses
@@ -206,7 +209,29 @@ def _reference_data(conn: Any, rng: random.Random, at: datetime, n_customers: in
                              role="purchasing" if company else None))
     conn.execute(insert(customer_addresses), addresses)
     conn.execute(insert(customer_contacts), contacts)
+    _stock(conn, rng, at)
     return {"prices": prices, "ship_to": ship_to, "accounts": list(ids)}
+
+
+def _stock(conn: Any, rng: random.Random, at: datetime) -> None:
+    """Opening stock through the real ledger: plenty of most SKUs in the two Dutch warehouses, some in the
+    others, and a few scarce SKUs so that holds and backorders show up; safety stock on fast movers."""
+    product_ids = [r.id for r in conn.execute(select(products.c.id).order_by(products.c.id))]
+    warehouse_ids = [r.id for r in conn.execute(select(warehouses.c.id).order_by(warehouses.c.priority))]
+    move = Move(actor="system:demo-import", at=at, reference="receipt:opening-stock", reason="Opening stock")
+    for product_id in product_ids:
+        scarce = rng.random() < 0.04
+        for rank, warehouse_id in enumerate(warehouse_ids):
+            if scarce:
+                quantity = rng.choice([0, 0, 2, 5]) if rank == 0 else 0
+            elif rank < 2:
+                quantity = rng.randint(60, 400)
+            else:
+                quantity = rng.choice([0, 0, rng.randint(10, 120)])
+            if quantity:
+                ledger.receive(conn, product_id, warehouse_id, quantity, move)
+                if quantity > 100:
+                    ledger.set_safety(conn, product_id, warehouse_id, rng.choice([5, 10, 20]), at)
 
 
 def _users(conn: Any, at: datetime) -> None:
@@ -258,6 +283,9 @@ def _replay_order(c: Container, clock: FixedClock, rng: random.Random, ref: dict
         handlers.move_order(MoveOrder(order_id=placed.order_id, action=action.value, actor=actor, reason=reason),
                             uow=UnitOfWork(c.db, clock), config=c.lifecycle)
 
+    with c.db.read() as conn:
+        if conn.execute(select(orders.c.stage).where(orders.c.id == placed.order_id)).scalar() == "on_hold":
+            return  # waiting for stock: it stays on hold, as a real one would
     for step, (action, (low, high), who) in enumerate(STEP_MINUTES):
         actor = who if who.startswith("system:") else f"user:{who}"
         if cancel_at == step:

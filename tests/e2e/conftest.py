@@ -48,10 +48,13 @@ class LiveServer:
         """A fresh order in `received`, placed through the real handler (the demo's may all have moved on)."""
         from conveyor.catalog.tables import products
         from conveyor.customers.tables import customers
+        from conveyor.inventory.tables import stock_levels
 
         c = self.container
         with c.db.read() as conn:
-            sku = conn.execute(select(products.c.sku).order_by(products.c.sku).limit(1)).scalar_one()
+            free = stock_levels.c.on_hand - stock_levels.c.reserved - stock_levels.c.safety
+            sku = conn.execute(select(products.c.sku).join(stock_levels, stock_levels.c.product_id == products.c.id)
+                               .order_by(free.desc(), products.c.sku).limit(1)).scalar_one()
             account = conn.execute(select(customers.c.account).order_by(customers.c.account).limit(1)).scalar_one()
         draft = OrderDraft(
             channel="api", customer=account, currency="EUR", external_id=external_id,

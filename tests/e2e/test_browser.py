@@ -122,17 +122,18 @@ def test_customer_service_reviews_and_holds_an_order(desktop: Any, live_server: 
     desktop.goto(f"{live_server.url}/orders/{order_id}")
     heading, entries = desktop.locator("h1"), desktop.locator("ol.timeline li")
     expect(heading).to_contain_text("Received")
-    expect(entries).to_have_count(1)
+    expect(entries).to_have_count(2)  # received, and the stock reservation decision
+    expect(entries.last).to_contain_text("Stock reserved")
 
     act(desktop, order_id, "review")
     expect(heading).to_contain_text("Under review")
-    expect(entries).to_have_count(2)
+    expect(entries).to_have_count(3)
     expect(entries.last).to_contain_text("Under review")
     expect(entries.last).to_contain_text(demo_email("customer_service"))
 
     act(desktop, order_id, "hold", reason="Address could not be verified")
     expect(heading).to_contain_text("On hold")
-    expect(entries).to_have_count(3)
+    expect(entries).to_have_count(4)
     expect(entries.last).to_contain_text("On hold")
     expect(entries.last).to_contain_text("Address could not be verified")
 

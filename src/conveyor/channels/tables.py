@@ -13,6 +13,8 @@ channels = Table(
     Column("kind", String(20), nullable=False,
            doc="api, webshop, shopify, woocommerce, amazon, edi_x12, edifact, csv, phone"),
     Column("default_currency", String(3), nullable=False, default="EUR"),
+    Column("shortage_policy", String(10), nullable=True,
+           doc="hold, backorder or reject when stock is short; customer overrides channel; default hold"),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),

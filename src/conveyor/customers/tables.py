@@ -17,6 +17,8 @@ customers = Table(
     Column("credit_rating", String(2), nullable=False, default="B", doc="A (best) to E"),
     Column("payment_terms", String(20), nullable=False, default="prepaid",
            doc="prepaid, net15, net30, net60"),
+    Column("shortage_policy", String(10), nullable=True,
+           doc="hold, backorder or reject when stock is short; customer overrides channel; default hold"),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),

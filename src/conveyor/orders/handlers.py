@@ -17,7 +17,17 @@ from sqlalchemy.exc import IntegrityError
 from conveyor.catalog.tables import products
 from conveyor.channels.tables import channels
 from conveyor.customers.tables import customers
-from conveyor.kernel.errors import Conflict, NotAllowed, NotFound, ProblemCollector, ValidationFailed
+from conveyor.inventory.allocation import (
+    LineNeed,
+    ShortagePolicy,
+    fill_order_backorders,
+    open_backorders,
+    release_order,
+    reserve_order,
+    ship_order,
+)
+from conveyor.inventory.ledger import Move
+from conveyor.kernel.errors import Conflict, FieldProblem, NotAllowed, NotFound, ProblemCollector, ValidationFailed
 from conveyor.orders import config as lifecycle_config
 from conveyor.orders.commands import ConfigureStage, MoveOrder, PlaceOrder
 from conveyor.orders.config import ConfigCache, LifecycleConfig
@@ -25,6 +35,7 @@ from conveyor.orders.domain import Product, ValidOrder, order_number, validate_o
 from conveyor.orders.events import OrderPlaced, OrderStageChanged, StageConfigured
 from conveyor.orders.lifecycle import (
     TERMINAL,
+    Action,
     LifecycleState,
     Stage,
     StageDefinition,
@@ -33,6 +44,7 @@ from conveyor.orders.lifecycle import (
 )
 from conveyor.orders.tables import idempotency_keys, order_lines, order_timeline, orders
 from conveyor.platform.uow import UnitOfWork
+from conveyor.warehouses.tables import warehouses
 
 # The order path's statements, built once: constructing SQLAlchemy statements per call cost about as
 # much as executing them (bench/orders_api.py).
@@ -40,14 +52,16 @@ _INSERT_ORDER = insert(orders).returning(orders.c.id)
 _INSERT_LINES = insert(order_lines)
 _INSERT_TIMELINE = insert(order_timeline)
 _INSERT_KEY = insert(idempotency_keys)
-_CHANNEL_BY_CODE = select(channels.c.id, channels.c.code, channels.c.active).where(
+_CHANNEL_BY_CODE = select(channels.c.id, channels.c.code, channels.c.active, channels.c.shortage_policy).where(
     channels.c.code == bindparam("code"))
-_CUSTOMER_BY_ACCOUNT = select(customers.c.id, customers.c.active).where(
+_CUSTOMER_BY_ACCOUNT = select(customers.c.id, customers.c.active, customers.c.shortage_policy).where(
     customers.c.account == bindparam("account"))
 _PRODUCTS_BY_SKU = select(products.c.id, products.c.sku, products.c.name, products.c.active).where(
     products.c.sku.in_(bindparam("skus", expanding=True)))
 _KEY_LOOKUP = select(idempotency_keys.c.order_id, idempotency_keys.c.request_hash).where(
     idempotency_keys.c.key == bindparam("key"), idempotency_keys.c.principal == bindparam("principal"))
+_WAREHOUSE_CODES = select(warehouses.c.id, warehouses.c.code)
+INVENTORY = "system:inventory"
 _ORDER_BY_EXTERNAL_ID = select(orders.c.id).where(
     orders.c.channel_id == bindparam("channel_id"), orders.c.external_id == bindparam("external_id"))
 
@@ -173,10 +187,40 @@ def _place(cmd: PlaceOrder, *, uow: UnitOfWork, config: ConfigCache) -> Placed:
               data={"external_id": external_id, "lines": len(valid.lines), "total_minor": valid.totals.total_minor,
                     "currency": cmd.draft.currency})
     _remember_key(conn, cmd, order_id, at)
+    _reserve_at_intake(uow, order_id, valid, policy=ShortagePolicy(
+        customer.shortage_policy or channel.shortage_policy or ShortagePolicy.HOLD), lifecycle=lifecycle)
     uow.publish(OrderPlaced(order_id=order_id, number=order_number(order_id), channel=channel.code,
                             external_id=external_id, customer_id=customer.id, currency=cmd.draft.currency,
                             total_minor=valid.totals.total_minor), key=str(order_id))
     return Placed(order_id, created=True)
+
+
+def _reserve_at_intake(uow: UnitOfWork, order_id: int, valid: ValidOrder, *, policy: ShortagePolicy,
+                       lifecycle: LifecycleConfig) -> None:
+    """Holds the stock in the same transaction as the order; a short order follows its shortage policy."""
+    conn, at = uow.conn, uow.clock.now()
+    needs = [LineNeed(line.line_no, line.product_id, line.sku, line.quantity) for line in valid.lines]
+    allocation = reserve_order(conn, order_id, needs, Move(actor=INVENTORY, at=at, reference=f"order:{order_id}"),
+                               priority=valid.draft.priority)
+    if not allocation.complete and policy == ShortagePolicy.REJECT:
+        raise Conflict("insufficient_stock", f"not enough stock: {allocation.describe_short()}", None, [
+            FieldProblem("insufficient_stock", f"{missing} of {sku} not available", f"lines.{line_no - 1}.quantity")
+            for line_no, sku, missing in allocation.short])
+    names = _warehouse_codes(conn)
+    held = "; ".join(f"line {n}: {q} at {names.get(w, w)}" for n, w, q in sorted(allocation.reserved))
+    _timeline(conn, order_id=order_id, at=at, actor=INVENTORY, kind="decision",
+              reason=("Stock reserved: " + held) if allocation.complete
+              else f"Stock short ({allocation.describe_short()}); policy {policy.value}"
+              + (f"; reserved {held}" if held else ""),
+              data={"reserved": [list(r) for r in allocation.reserved], "short": [list(s) for s in allocation.short],
+                    "policy": policy.value})
+    if not allocation.complete and policy == ShortagePolicy.HOLD:
+        _apply(uow, order_id, LifecycleState(Stage.RECEIVED), Action.HOLD.value, actor=INVENTORY,
+               reason=f"Waiting for stock: {allocation.describe_short()}", lifecycle=lifecycle)
+
+
+def _warehouse_codes(conn: Connection) -> dict[int, str]:
+    return {r.id: r.code for r in conn.execute(_WAREHOUSE_CODES)}
 
 
 def _remember_key(conn: Connection, cmd: PlaceOrder, order_id: int, at: datetime) -> None:
@@ -199,7 +243,7 @@ def move_order(cmd: MoveOrder, *, uow: UnitOfWork, config: ConfigCache,
     one order at once cannot both win: the second gets a 409 and sees the new stage."""
     find_transition(cmd.action)  # unknown action -> 422 before touching the database
     with uow:
-        conn, at = uow.conn, uow.clock.now()
+        conn = uow.conn
         query = select(orders.c.id, orders.c.stage, orders.c.held_from).where(orders.c.id == cmd.order_id)
         if scope is not None:
             query = query.where(scope)
@@ -207,21 +251,41 @@ def move_order(cmd: MoveOrder, *, uow: UnitOfWork, config: ConfigCache,
         if row is None:
             raise NotFound("order_not_found", f"no order {cmd.order_id}", "order_id")
         before = LifecycleState(Stage(row.stage), Stage(row.held_from) if row.held_from else None)
-        after = transition(before, cmd.action, reason=cmd.reason)
-        lifecycle = config.get(conn)
-        changed = conn.execute(update(orders).where(and_(
-            orders.c.id == cmd.order_id, orders.c.stage == before.stage.value)).values(
-            stage=after.stage.value, held_from=after.held_from.value if after.held_from else None,
-            stage_entered_at=at, stage_due_at=lifecycle.due_at(after.stage, at), updated_at=at)).rowcount
-        if changed != 1:
-            raise Conflict("stage_changed", "the order changed stage meanwhile; reload and try again", "action")
-        action = find_transition(cmd.action).action.value
-        _timeline(conn, order_id=cmd.order_id, at=at, actor=cmd.actor, kind="transition", action=action,
-                  from_stage=before.stage.value, to_stage=after.stage.value, reason=cmd.reason)
-        uow.publish(OrderStageChanged(order_id=cmd.order_id, action=action, from_stage=before.stage.value,
-                                      to_stage=after.stage.value, actor=cmd.actor, reason=cmd.reason),
-                    key=str(cmd.order_id))
+        after = _apply(uow, cmd.order_id, before, cmd.action, actor=cmd.actor, reason=cmd.reason,
+                       lifecycle=config.get(conn))
         return Moved(cmd.order_id, before.stage, after.stage)
+
+
+def _apply(uow: UnitOfWork, order_id: int, before: LifecycleState, action_name: str, *, actor: str,
+           reason: str | None, lifecycle: LifecycleConfig) -> LifecycleState:
+    """One lifecycle move inside the caller's unit of work: the stage (conditional on the stage read), what
+    the move does to the order's stock, the timeline entry and the outbox event."""
+    conn, at = uow.conn, uow.clock.now()
+    after = transition(before, action_name, reason=reason)
+    action = find_transition(action_name).action
+    changed = conn.execute(update(orders).where(and_(
+        orders.c.id == order_id, orders.c.stage == before.stage.value)).values(
+        stage=after.stage.value, held_from=after.held_from.value if after.held_from else None,
+        stage_entered_at=at, stage_due_at=lifecycle.due_at(after.stage, at), updated_at=at)).rowcount
+    if changed != 1:
+        raise Conflict("stage_changed", "the order changed stage meanwhile; reload and try again", "action")
+    _stock_effect(conn, order_id, action, Move(actor=actor, at=at, reference=f"order:{order_id}", reason=reason))
+    _timeline(conn, order_id=order_id, at=at, actor=actor, kind="transition", action=action.value,
+              from_stage=before.stage.value, to_stage=after.stage.value, reason=reason)
+    uow.publish(OrderStageChanged(order_id=order_id, action=action.value, from_stage=before.stage.value,
+                                  to_stage=after.stage.value, actor=actor, reason=reason), key=str(order_id))
+    return after
+
+
+def _stock_effect(conn: Connection, order_id: int, action: Action, move: Move) -> None:
+    if action in (Action.CANCEL, Action.CLOSE):
+        release_order(conn, order_id, move)
+    elif action == Action.SHIP:
+        ship_order(conn, order_id, move)
+    elif action == Action.RESERVE and not fill_order_backorders(conn, order_id, move):
+        missing = ", ".join(f"line {line_no}: {qty}" for _, line_no, _, qty in open_backorders(conn, order_id))
+        raise Conflict("insufficient_stock", f"the order cannot be fully reserved yet ({missing} missing)",
+                       "action")
 
 
 def configure_stage(cmd: ConfigureStage, *, uow: UnitOfWork, config: ConfigCache) -> StageDefinition:

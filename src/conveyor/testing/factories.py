@@ -85,9 +85,20 @@ def add_user(conn: Connection, *, at: datetime, role: Role | str, email: str | N
     ).returning(users.c.id)).scalar_one())
 
 
+STOCK_PER_SKU = 1000
+
+
+def add_stock(conn: Connection, *, at: datetime, product_id: int, warehouse_id: int, quantity: int,
+              reference: str = "receipt:seed") -> None:
+    """Receives stock through the real ledger, so balances and movements agree."""
+    from conveyor.inventory.ledger import Move, receive
+
+    receive(conn, product_id, warehouse_id, quantity, Move(actor="system:test", at=at, reference=reference))
+
+
 def seed_basics(conn: Connection, *, at: datetime) -> dict[str, Any]:
-    """A small world: two channels, two customers, five products, one warehouse, one user per role
-    (the customer user belongs to C-001, the partner user to the 'webshop' channel)."""
+    """A small world: two channels, two customers, five products with 1000 units each in one warehouse,
+    one user per role (the customer user belongs to C-001, the partner user to the 'webshop' channel)."""
     api = add_channel(conn, at=at, code="api", kind="api", name="REST API")
     webshop = add_channel(conn, at=at, code="webshop", kind="webshop", name="Web shop")
     c1 = add_customer(conn, at=at, account="C-001", name="De Vries Bakkerij")
@@ -95,6 +106,8 @@ def seed_basics(conn: Connection, *, at: datetime) -> dict[str, Any]:
     product_ids = {f"SKU-{i}": add_product(conn, at=at, sku=f"SKU-{i}", name=f"Test product {i}")
                    for i in range(1, 6)}
     wh = add_warehouse(conn, at=at, code="RTM")
+    for product_id in product_ids.values():
+        add_stock(conn, at=at, product_id=product_id, warehouse_id=wh, quantity=STOCK_PER_SKU)
     user_ids = {}
     for role in Role:
         user_ids[role.value] = add_user(

@@ -1,0 +1,1 @@
+"""Inventory: stock balances per SKU and warehouse, the movements ledger, reservations."""

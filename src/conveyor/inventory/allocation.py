@@ -1,0 +1,161 @@
+"""Reserving an order's lines at intake, and what lifecycle moves do to those reservations.
+
+Shortage policies (per customer, else per channel, else hold):
+- hold: reserve what is there, backorder the rest, and put the order on hold until it is complete;
+- backorder: reserve what is there, backorder the rest, and let the order go on;
+- reject: refuse the order (nothing is written).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
+
+from conveyor.inventory import ledger
+from conveyor.inventory.ledger import Move
+from conveyor.inventory.tables import backorders, reservations
+from conveyor.warehouses.tables import warehouses
+
+
+class ShortagePolicy(StrEnum):
+    HOLD = "hold"
+    BACKORDER = "backorder"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class LineNeed:
+    line_no: int
+    product_id: int
+    sku: str
+    quantity: int
+
+
+@dataclass
+class Allocation:
+    reserved: list[tuple[int, int, int]] = field(default_factory=list)  # (line_no, warehouse_id, quantity)
+    short: list[tuple[int, str, int]] = field(default_factory=list)  # (line_no, sku, missing)
+
+    @property
+    def complete(self) -> bool:
+        return not self.short
+
+    def describe_short(self) -> str:
+        return ", ".join(f"line {n} {sku}: {missing} short" for n, sku, missing in self.short)
+
+
+_WAREHOUSES = select(warehouses.c.id).where(warehouses.c.active.is_(True)).order_by(
+    warehouses.c.priority, warehouses.c.id)
+_INSERT_RESERVATION = insert(reservations)
+_INSERT_BACKORDER = insert(backorders)
+
+
+def warehouse_order(conn: Connection) -> list[int]:
+    return [int(r) for r in conn.execute(_WAREHOUSES).scalars()]
+
+
+def _reserve_line(conn: Connection, need: LineNeed, quantity: int, warehouse_ids: list[int], move: Move,
+                  order_id: int) -> list[tuple[int, int]]:
+    """Reserves up to `quantity` of a line from warehouses in priority order; returns (warehouse, units)."""
+    got = 0
+    taken: list[tuple[int, int]] = []
+    for warehouse_id in warehouse_ids:
+        remaining = quantity - got
+        if remaining == 0:
+            break
+        take = remaining
+        # Whole remainder in one statement first; then whatever this warehouse has, re-checked in SQL.
+        for _ in range(3):
+            if take > 0 and ledger.try_reserve(conn, need.product_id, warehouse_id, take, move):
+                conn.execute(_INSERT_RESERVATION, dict(
+                    kind="order", order_id=order_id, line_no=need.line_no, reference=None,
+                    product_id=need.product_id, warehouse_id=warehouse_id, quantity=take, status="active",
+                    expires_at=None, created_at=move.at, updated_at=move.at))
+                got += take
+                taken.append((warehouse_id, take))
+                break
+            take = min(remaining, ledger.available(conn, need.product_id, warehouse_id))
+            if take == 0:
+                break
+    return taken
+
+
+def reserve_order(conn: Connection, order_id: int, needs: list[LineNeed], move: Move,
+                  warehouse_ids: list[int] | None = None, priority: int = 0) -> Allocation:
+    """Reserves every line as far as stock allows; records backorders for the rest. Balances are taken in
+    (product id, warehouse priority) order, the same in every transaction, so orders never deadlock."""
+    warehouse_ids = warehouse_ids if warehouse_ids is not None else warehouse_order(conn)
+    allocation = Allocation()
+    for need in sorted(needs, key=lambda n: (n.product_id, n.line_no)):
+        taken = _reserve_line(conn, need, need.quantity, warehouse_ids, move, order_id)
+        allocation.reserved += [(need.line_no, warehouse_id, units) for warehouse_id, units in taken]
+        got = sum(units for _, units in taken)
+        if got < need.quantity:
+            allocation.short.append((need.line_no, need.sku, need.quantity - got))
+            conn.execute(_INSERT_BACKORDER, dict(order_id=order_id, line_no=need.line_no,
+                                                 product_id=need.product_id, quantity=need.quantity - got,
+                                                 priority=priority, created_at=move.at, filled_at=None))
+    return allocation
+
+
+_ACTIVE = select(reservations.c.id, reservations.c.product_id, reservations.c.warehouse_id,
+                 reservations.c.quantity).where(reservations.c.order_id == bindparam("order_id"),
+                                                reservations.c.status == "active")
+_CLOSE_RESERVATION = update(reservations).where(reservations.c.id == bindparam("rid")).values(
+    status=bindparam("status"), quantity=0, updated_at=bindparam("at"))
+
+
+def _active(conn: Connection, order_id: int) -> list[tuple[int, int, int, int]]:
+    rows = conn.execute(_ACTIVE, {"order_id": order_id}).all()
+    return sorted((r.product_id, r.warehouse_id, r.id, r.quantity) for r in rows)
+
+
+def release_order(conn: Connection, order_id: int, move: Move) -> int:
+    """Returns everything the order still holds to available stock, and drops its backorders."""
+    released = 0
+    for product_id, warehouse_id, rid, quantity in _active(conn, order_id):
+        if quantity:
+            ledger.release(conn, product_id, warehouse_id, quantity, move)
+            released += quantity
+        conn.execute(_CLOSE_RESERVATION, {"rid": rid, "status": "released", "at": move.at})
+    conn.execute(update(backorders).where(backorders.c.order_id == order_id, backorders.c.filled_at.is_(None))
+                 .values(quantity=0, filled_at=move.at))
+    return released
+
+
+def ship_order(conn: Connection, order_id: int, move: Move) -> int:
+    """Reserved units of the order leave: on hand and reserved go down together."""
+    shipped = 0
+    for product_id, warehouse_id, rid, quantity in _active(conn, order_id):
+        if quantity:
+            ledger.ship(conn, product_id, warehouse_id, quantity, move)
+            shipped += quantity
+        conn.execute(_CLOSE_RESERVATION, {"rid": rid, "status": "shipped", "at": move.at})
+    return shipped
+
+
+def open_backorders(conn: Connection, order_id: int) -> list[tuple[int, int, int, int]]:
+    """(backorder id, line_no, product_id, missing quantity) still waiting for stock."""
+    rows = conn.execute(select(backorders.c.id, backorders.c.line_no, backorders.c.product_id,
+                               backorders.c.quantity)
+                        .where(backorders.c.order_id == order_id, backorders.c.filled_at.is_(None))).all()
+    return [(r.id, r.line_no, r.product_id, r.quantity) for r in rows]
+
+
+def fill_order_backorders(conn: Connection, order_id: int, move: Move,
+                          warehouse_ids: list[int] | None = None) -> bool:
+    """Tries to reserve what the order is still missing; True when nothing is missing any more."""
+    warehouse_ids = warehouse_ids if warehouse_ids is not None else warehouse_order(conn)
+    complete = True
+    for backorder_id, line_no, product_id, missing in sorted(open_backorders(conn, order_id),
+                                                             key=lambda b: (b[2], b[1])):
+        taken = _reserve_line(conn, LineNeed(line_no, product_id, "", missing), missing, warehouse_ids, move,
+                              order_id)
+        left = missing - sum(units for _, units in taken)
+        conn.execute(update(backorders).where(backorders.c.id == backorder_id).values(
+            quantity=left, filled_at=move.at if left == 0 else None))
+        complete = complete and left == 0
+    return complete
