@@ -41,6 +41,9 @@ def test_placing_an_order_computes_totals_and_starts_it_received(client, auth, c
     assert order["totals"] == {"subtotal": "30.00", "discount": "1.00", "tax": "0.84", "shipping": "4.95",
                                "total": "34.79"}
     assert [line["total"] for line in order["lines"]] == ["25.00", "4.84"]
+    assert [(line["held"], line["missing"]) for line in order["lines"]] == [
+        ([{"warehouse": "RTM", "quantity": 2, "status": "active"}], 0),
+        ([{"warehouse": "RTM", "quantity": 1, "status": "active"}], 0)]
     assert order["sla"]["owner_role"] == "customer_service"
     assert order["sla"]["due_at"] is not None and order["sla"]["breached"] is False
     assert [t["kind"] for t in order["timeline"]] == ["created", "decision"]

@@ -19,6 +19,7 @@ from conveyor.kernel.errors import DomainError
 from conveyor.orders import handlers
 from conveyor.orders.commands import MoveOrder, PlaceOrder
 from conveyor.orders.domain import LineDraft, OrderDraft
+from conveyor.orders.queries import get_order
 from conveyor.orders.tables import orders
 from conveyor.testing.factories import SAMPLE_ADDRESS, STOCK_PER_SKU, add_product
 
@@ -94,6 +95,11 @@ def test_a_short_order_is_held_with_what_is_there_reserved_by_default(container,
     with container.db.read() as conn:
         missing = conn.execute(select(backorders.c.quantity).where(backorders.c.order_id == order_id)).scalar()
     assert missing == 3
+    with container.db.read() as conn:
+        detail = get_order(conn, order_id, principal=None, lifecycle=container.lifecycle.get(conn),
+                           now=container.clock.now())
+    assert detail.stock[2].held == [("RTM", 2, "active")] and detail.stock[2].missing == 3
+    assert "Waiting for stock: line 2 SCARCE: 3 short" in [t.reason for t in detail.timeline]
     with pytest.raises(DomainError) as refused:
         move(container, order_id, "release")
         move(container, order_id, "review")

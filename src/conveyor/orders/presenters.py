@@ -20,7 +20,8 @@ def order_out(d: OrderDetail) -> s.OrderOut:
         lines=[s.OrderLineOut(line_no=line.line_no, sku=line.sku, name=line.name, quantity=line.quantity,
                               unit_price=s.money(line.unit_price_minor, cur),
                               discount=s.money(line.discount_minor, cur), tax=s.money(line.tax_minor, cur),
-                              total=s.money(line.total_minor, cur)) for line in d.lines],
+                              total=s.money(line.total_minor, cur), **_line_stock(d, line.line_no))
+               for line in d.lines],
         ship_to=s.AddressOut(**o.ship_to), bill_to=s.AddressOut(**o.bill_to),
         requested_delivery_date=o.requested_delivery_date, notes=o.notes, tags=list(o.tags or []),
         sla=s.SlaOut(stage=d.sla.stage, owner_role=d.sla.owner_role, entered_at=d.sla.entered_at,
@@ -33,6 +34,14 @@ def order_out(d: OrderDetail) -> s.OrderOut:
                                      data=t.data) for t in d.timeline],
         created_at=o.created_at, updated_at=o.updated_at,
     )
+
+
+def _line_stock(d: OrderDetail, line_no: int) -> dict[str, object]:
+    stock = d.stock.get(line_no)
+    if stock is None:
+        return {}
+    return {"held": [s.HeldOut(warehouse=w, quantity=q, status=st) for w, q, st in stock.held],
+            "missing": stock.missing}
 
 
 def summary_out(r: OrderRow) -> s.OrderSummaryOut:

@@ -14,11 +14,13 @@ from sqlalchemy.engine import Connection
 from conveyor.channels.tables import channels
 from conveyor.customers.tables import customers
 from conveyor.identity.principal import Principal
+from conveyor.inventory.tables import backorders, reservations
 from conveyor.kernel.errors import NotFound, ValidationFailed
 from conveyor.orders.config import LifecycleConfig
 from conveyor.orders.domain import order_number, parse_order_number
 from conveyor.orders.lifecycle import DEFAULT_STAGES, LifecycleState, Stage, allowed_actions
 from conveyor.orders.tables import order_lines, order_timeline, orders
+from conveyor.warehouses.tables import warehouses
 
 
 def scope_clause(principal: Principal | None) -> ColumnElement[bool]:
@@ -161,6 +163,33 @@ class OrderDetail:
     timeline: list[Any]
     sla: SlaClock
     allowed_actions: list[str]
+    stock: dict[int, LineStock]
+
+
+@dataclass(frozen=True)
+class LineStock:
+    """Where a line's units are held, and how many are still missing (backordered)."""
+
+    held: list[tuple[str, int, str]]  # (warehouse code, units, status: active or shipped)
+    missing: int
+
+
+def line_stock(conn: Connection, order_id: int) -> dict[int, LineStock]:
+    """Two queries: the order's reservations with warehouse codes, and its open backorders."""
+    held: dict[int, list[tuple[str, int, str]]] = {}
+    for r in conn.execute(
+        select(reservations.c.line_no, warehouses.c.code, reservations.c.quantity, reservations.c.status)
+        .join(warehouses, warehouses.c.id == reservations.c.warehouse_id)
+        .where(reservations.c.order_id == order_id, reservations.c.status.in_(["active", "shipped"]))
+        .order_by(reservations.c.line_no, reservations.c.id)
+    ):
+        held.setdefault(r.line_no, []).append((r.code, r.quantity, r.status))
+    missing = dict(conn.execute(
+        select(backorders.c.line_no, func.sum(backorders.c.quantity))
+        .where(backorders.c.order_id == order_id, backorders.c.filled_at.is_(None))
+        .group_by(backorders.c.line_no)).all())
+    return {line_no: LineStock(held.get(line_no, []), int(missing.get(line_no) or 0))
+            for line_no in set(held) | set(missing)}
 
 
 def sla_clock(row: Any, lifecycle: LifecycleConfig, now: datetime) -> SlaClock:
@@ -192,7 +221,7 @@ def get_order(conn: Connection, order_id: int, *, principal: Principal | None, l
     return OrderDetail(
         order=row, number=order_number(row.id), channel=row.channel_code, customer=customer, lines=lines,
         timeline=timeline, sla=sla_clock(row, lifecycle, now),
-        allowed_actions=[a.value for a in allowed_actions(state)],
+        allowed_actions=[a.value for a in allowed_actions(state)], stock=line_stock(conn, order_id),
     )
 
 

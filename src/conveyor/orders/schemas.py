@@ -82,6 +82,12 @@ class AddressOut(BaseModel):
     email: str | None = None
 
 
+class HeldOut(BaseModel):
+    warehouse: str
+    quantity: int
+    status: str = Field(description="active (reserved) or shipped")
+
+
 class OrderLineOut(BaseModel):
     line_no: int
     sku: str
@@ -91,6 +97,8 @@ class OrderLineOut(BaseModel):
     discount: str
     tax: str
     total: str
+    held: list[HeldOut] = Field(default_factory=list, description="where this line's units are held")
+    missing: int = Field(0, description="units not reserved yet (backordered)")
 
 
 class TotalsOut(BaseModel):
