@@ -1,0 +1,299 @@
+"""Order intake benchmark: 3-line orders with reservation through the real HTTP API, against a plain-SQL floor.
+
+    python bench/intake.py --database URL --clients 64 --seconds 20
+
+URL is `sqlite` (a temp file, the default) or a PostgreSQL server URL (a throwaway database is created on
+it and dropped afterwards). The script starts everything itself: schema, data (10k SKUs with stock, a
+customer, an API token), the server (uvicorn, `--workers`), and the load generator: Debian's `wrk` with
+bench/intake.lua, which costs little CPU; its CPU share is printed because it shares the machine. Then:
+
+1. spread: orders on random SKUs from `--skus`;
+2. hot: every line on one SKU (HOT-1);
+3. floor: the same order transaction as plain SQL through the driver (no application), `--floor-threads`.
+
+It ends with one line:
+`intake: orders_per_s=<n> p50_ms=<n> p99_ms=<n> floor_orders_per_s=<n> floor_ratio=<n> hot_ratio=<n> oversold=<n>`
+(floor_ratio = HTTP/floor throughput; hot_ratio = hot/spread throughput; oversold = balances with more reserved
+than on hand, plus ledger differences, which must be 0). Traffic goes to 127.0.0.1 only; every phase is
+bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, func, insert, select, text
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from conveyor.bootstrap import build  # noqa: E402
+from conveyor.catalog.tables import products  # noqa: E402
+from conveyor.identity import service as identity  # noqa: E402
+from conveyor.inventory import ledger  # noqa: E402
+from conveyor.inventory.tables import stock_levels, stock_movements  # noqa: E402
+from conveyor.platform.migrations import upgrade  # noqa: E402
+from conveyor.settings import Settings  # noqa: E402
+from conveyor.testing.factories import add_channel, add_customer, add_user, add_warehouse  # noqa: E402
+
+STOCK = 10_000_000  # per SKU: the spread case never runs short
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Target:
+    url: str
+    cleanup: object
+
+
+def make_database(arg: str) -> Target:
+    if arg in ("sqlite", ""):
+        folder = tempfile.mkdtemp(prefix="intake-")
+        return Target(f"sqlite:///{folder}/intake.db", lambda: shutil.rmtree(folder, ignore_errors=True))
+    name = f"conveyor_intake_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(arg.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return Target(arg.rsplit("/", 1)[0] + f"/{name}", drop)
+
+
+def seed(url: str, skus: int) -> tuple[str, int]:
+    """Schema, 10k SKUs (+ HOT-1) with stock booked as ledger receipts, a customer, a token."""
+    c = build(Settings(database_url=url, relay_enabled=False))
+    upgrade(c.db)
+    now = datetime.now(UTC)
+    with c.db.write() as conn:
+        add_channel(conn, at=now, code="api", kind="api")
+        add_customer(conn, at=now, account="C-001")
+        warehouse = add_warehouse(conn, at=now, code="BENCH")
+        rows = [dict(sku=f"B-{i:05d}", name=f"Bench {i}", weight_g=100, regulated=False, cold_chain=False,
+                     hazardous=False, active=True, created_at=now, updated_at=now) for i in range(skus)]
+        rows.append(dict(rows[0], sku="HOT-1", name="Hot item"))
+        conn.execute(insert(products), rows)
+        ids = [r.id for r in conn.execute(select(products.c.id))]
+        # Bulk-booked receipts: each balance has exactly one receipt movement, so the ledger agrees.
+        conn.execute(insert(stock_levels), [dict(product_id=p, warehouse_id=warehouse, on_hand=STOCK, reserved=0,
+                                                 safety=0, incoming=0, updated_at=now) for p in ids])
+        conn.execute(insert(stock_movements), [dict(product_id=p, warehouse_id=warehouse, kind="receipt",
+                                                    on_hand_delta=STOCK, reserved_delta=0, reference="receipt:bench",
+                                                    reason=None, actor="system:bench", at=now) for p in ids])
+        user = add_user(conn, at=now, role="manager", email="bench@example.com")
+        token = identity.create_token(conn, user_id=user, name="bench", at=now).token
+    if c.db.dialect == "postgresql":
+        with c.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+    c.db.dispose()
+    return token, warehouse
+
+
+def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CONVEYOR_DATABASE_URL": url, "CONVEYOR_LOG_LEVEL": "WARNING",
+           "CONVEYOR_RELAY_ENABLED": "false", "CONVEYOR_AUTO_MIGRATE": "false"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "conveyor.app:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        env=env, cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code in (200, 503):
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("the server did not start")
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    cpu_share: float
+
+    @property
+    def orders_per_s(self) -> float:
+        return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
+
+
+def run_wrk(port: int, token: str, clients: int, seconds: int, skus: int, hot: bool) -> WrkResult:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    threads = min(2, clients)
+    env = {**os.environ, "INTAKE_TOKEN": token, "INTAKE_SKUS": str(skus), "INTAKE_HOT": "1" if hot else "0"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    out = subprocess.run([wrk, f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s",
+                          "-s", str(HERE / "intake.lua"), f"http://127.0.0.1:{port}"],
+                         env=env, capture_output=True, text=True, timeout=seconds + 60)
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    match = re.search(r"WRK requests=(\d+) errors_status=(\d+) errors_other=(\d+) duration_us=(\d+) "
+                      r"p50_us=(\d+) p99_us=(\d+)", out.stdout)
+    if not match:
+        raise RuntimeError(f"wrk said: {out.stdout}\n{out.stderr}")
+    req, bad, other, dur, p50, p99 = map(int, match.groups())
+    return WrkResult(req, bad + other, dur / 1e6, p50 / 1000, p99 / 1000, cpu / (wall * (os.cpu_count() or 1)))
+
+
+def floor(url: str, warehouse: int, skus: int, threads: int, seconds: float) -> float:
+    """The order transaction as plain SQL through the driver: reserve 3 lines, order, lines,
+    reservations, movements, timeline, outbox; one transaction per order. Orders per second."""
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1)
+                           if url.startswith("postgresql") else url, pool_size=threads, max_overflow=0)
+    ids = {}
+    with engine.connect() as conn:
+        ids = dict(conn.execute(text("SELECT sku, id FROM products")).all())
+        channel = conn.execute(text("SELECT id FROM channels")).scalar()
+        customer = conn.execute(text("SELECT id FROM customers")).scalar()
+    sqlite = url.startswith("sqlite")
+    stop = time.monotonic() + seconds
+    done = [0] * threads
+    now = datetime.now(UTC)
+    stamp = now.replace(tzinfo=None) if sqlite else now
+    address = '{"name":"B","line1":"L","city":"C","postal_code":"1016 GV","country":"NL"}'
+
+    def worker(n: int) -> None:
+        rng = random.Random(n)
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            ph = "?" if sqlite else "%s"
+
+            def q(sql: str) -> str:
+                return sql.replace("%s", ph)
+
+            while time.monotonic() < stop:
+                lines = sorted(ids[f"B-{rng.randrange(skus):05d}"] for _ in range(3))
+                if sqlite:
+                    cur.execute("BEGIN IMMEDIATE")
+                for p in lines:
+                    cur.execute(q("UPDATE stock_levels SET reserved = reserved + 1 WHERE product_id = %s AND "
+                                  "warehouse_id = %s AND on_hand - reserved - safety >= 1"), (p, warehouse))
+                cur.executemany(q("INSERT INTO stock_movements (product_id, warehouse_id, kind, on_hand_delta, "
+                                  "reserved_delta, reference, actor, at) VALUES (%s, %s, 'reservation', 0, 1, "
+                                  "'floor', 'floor', %s)"), [(p, warehouse, stamp) for p in lines])
+                cur.execute(q("INSERT INTO orders (channel_id, external_id, customer_id, currency, stage, "
+                              "stage_entered_at, priority, bill_to, ship_to, tags, subtotal_minor, discount_minor, "
+                              "tax_minor, shipping_minor, total_minor, created_by, created_at, updated_at) VALUES "
+                              "(%s, %s, %s, 'EUR', 'received', %s, 0, %s, %s, '[]', 2997, 0, 0, 0, 2997, 'floor', "
+                              "%s, %s) RETURNING id"),
+                            (channel, f"F{n}-{done[n]}-{rng.random()}", customer, stamp, address, address, stamp,
+                             stamp))
+                order_id = cur.fetchone()[0]
+                cur.executemany(q("INSERT INTO order_lines (order_id, line_no, product_id, sku, name, quantity, "
+                                  "unit_price_minor, discount_minor, tax_minor, total_minor) VALUES "
+                                  "(%s, %s, %s, 'x', 'x', 1, 999, 0, 0, 999)"),
+                                [(order_id, i + 1, p) for i, p in enumerate(lines)])
+                cur.executemany(q("INSERT INTO reservations (kind, order_id, line_no, product_id, warehouse_id, "
+                                  "quantity, status, created_at, updated_at) VALUES ('order', %s, %s, %s, %s, 1, "
+                                  "'active', %s, %s)"),
+                                [(order_id, i + 1, p, warehouse, stamp, stamp) for i, p in enumerate(lines)])
+                cur.executemany(q("INSERT INTO order_timeline (order_id, at, actor, kind, to_stage) VALUES "
+                                  "(%s, %s, 'floor', %s, 'received')"),
+                                [(order_id, stamp, "created"), (order_id, stamp, "decision")])
+                cur.execute(q("INSERT INTO outbox (event, key, payload, status, attempts, created_at, "
+                              "available_at) VALUES ('order.placed', %s, '{}', 'done', 0, %s, %s)"),
+                            (str(order_id), stamp, stamp))
+                raw.commit()
+                done[n] += 1
+        finally:
+            raw.close()
+
+    started = time.monotonic()
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    engine.dispose()
+    return sum(done) / (time.monotonic() - started)
+
+
+def oversold(url: str) -> int:
+    c = build(Settings(database_url=url, relay_enabled=False))
+    with c.db.read() as conn:
+        over = conn.execute(select(func.count()).where(stock_levels.c.reserved > stock_levels.c.on_hand)).scalar()
+        differences = len(ledger.verify(conn))
+    c.db.dispose()
+    return int(over or 0) + differences
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", default="sqlite", help="'sqlite' or a PostgreSQL server URL")
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--skus", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=0, help="uvicorn workers (default: 1 SQLite, 2 PostgreSQL)")
+    parser.add_argument("--floor-threads", type=int, default=8)
+    args = parser.parse_args()
+
+    target = make_database(args.database)
+    server = None
+    try:
+        token, warehouse = seed(target.url, args.skus)
+        sqlite = target.url.startswith("sqlite")
+        workers = args.workers or (1 if sqlite else 2)
+        port = free_port()
+        server = start_server(target.url, port, workers)
+        print(f"intake benchmark: {os.cpu_count()} CPUs, {'SQLite' if sqlite else 'PostgreSQL'}, "
+              f"{workers} worker(s), {args.clients} clients, {args.seconds} s per phase, {args.skus} SKUs")
+        run_wrk(port, token, min(8, args.clients), 2, args.skus, hot=False)  # warm-up, untimed
+        spread = run_wrk(port, token, args.clients, args.seconds, args.skus, hot=False)
+        print(f"  spread  {spread.orders_per_s:9.1f} orders/s  p50 {spread.p50_ms:7.1f} ms  p99 "
+              f"{spread.p99_ms:7.1f} ms  errors {spread.errors}  wrk CPU share {spread.cpu_share:.1%}")
+        hot = run_wrk(port, token, args.clients, max(5, args.seconds // 2), args.skus, hot=True)
+        print(f"  hot SKU {hot.orders_per_s:9.1f} orders/s  p50 {hot.p50_ms:7.1f} ms  p99 {hot.p99_ms:7.1f} ms  "
+              f"errors {hot.errors}  wrk CPU share {hot.cpu_share:.1%}")
+        server.terminate()
+        server.wait(timeout=30)
+        server = None
+        floor_rate = floor(target.url, warehouse, args.skus, args.floor_threads, min(10.0, args.seconds))
+        print(f"  floor   {floor_rate:9.1f} orders/s  (plain SQL, {args.floor_threads} threads, no application)")
+        bad = oversold(target.url)
+        floor_ratio = spread.orders_per_s / floor_rate if floor_rate else 0.0
+        hot_ratio = hot.orders_per_s / spread.orders_per_s if spread.orders_per_s else 0.0
+        print(f"intake: orders_per_s={spread.orders_per_s:.1f} p50_ms={spread.p50_ms:.1f} p99_ms={spread.p99_ms:.1f} "
+              f"floor_orders_per_s={floor_rate:.1f} floor_ratio={floor_ratio:.3f} hot_ratio={hot_ratio:.3f} "
+              f"oversold={bad}")
+    finally:
+        if server is not None:
+            server.kill()
+        target.cleanup()  # type: ignore[operator]
+
+
+if __name__ == "__main__":
+    main()
