@@ -185,6 +185,8 @@ def floor(url: str, warehouse: int, skus: int, threads: int, seconds: float) -> 
     stamp = now.replace(tzinfo=None) if sqlite else now
     address = '{"name":"B","line1":"L","city":"C","postal_code":"1016 GV","country":"NL"}'
 
+    writer = threading.Lock()  # SQLite: one writer at a time, queued fairly (as the application does)
+
     def worker(n: int) -> None:
         rng = random.Random(n)
         raw = engine.raw_connection()
@@ -198,6 +200,7 @@ def floor(url: str, warehouse: int, skus: int, threads: int, seconds: float) -> 
             while time.monotonic() < stop:
                 lines = sorted(ids[f"B-{rng.randrange(skus):05d}"] for _ in range(3))
                 if sqlite:
+                    writer.acquire()
                     cur.execute("BEGIN IMMEDIATE")
                 for p in lines:
                     cur.execute(q("UPDATE stock_levels SET reserved = reserved + 1 WHERE product_id = %s AND "
@@ -228,6 +231,8 @@ def floor(url: str, warehouse: int, skus: int, threads: int, seconds: float) -> 
                               "available_at) VALUES ('order.placed', %s, '{}', 'done', 0, %s, %s)"),
                             (str(order_id), stamp, stamp))
                 raw.commit()
+                if sqlite:
+                    writer.release()
                 done[n] += 1
         finally:
             raw.close()
