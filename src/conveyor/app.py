@@ -24,6 +24,7 @@ ROUTER_MODULES = [
     "conveyor.warehouses.api", "conveyor.warehouses.views",
     "conveyor.channels.api", "conveyor.channels.views",
     "conveyor.orders.api", "conveyor.orders.lifecycle_api", "conveyor.orders.views",
+    "conveyor.inventory.holds_api",
     "conveyor.operations.api", "conveyor.operations.views",
     "conveyor.web.views",
 ]
@@ -36,6 +37,8 @@ OPENAPI_TAGS = [
     {"name": "warehouses", "description": "Warehouses and their locations."},
     {"name": "channels", "description": "Sales channels orders arrive from."},
     {"name": "identity", "description": "The caller, users and API tokens."},
+    {"name": "inventory", "description": "Stock per SKU and warehouse, its ledger, receipts and counts; "
+                                         "holds for carts and quotes."},
     {"name": "operations", "description": "Health, metrics and the outbox."},
 ]
 
@@ -51,13 +54,18 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             from conveyor.platform.migrations import upgrade
 
             upgrade(container.db)
+        from conveyor.inventory.sweeper import HoldSweeper
+
         relay = container.make_relay() if settings.relay_enabled else None
-        if relay:
+        sweeper = HoldSweeper(container, settings.hold_sweep_interval_seconds) if settings.relay_enabled else None
+        if relay and sweeper:
             relay.start(settings.relay_interval_seconds)
+            sweeper.start()
         try:
             yield
         finally:
-            if relay:
+            if relay and sweeper:
+                sweeper.stop()
                 relay.stop()
 
     app = FastAPI(

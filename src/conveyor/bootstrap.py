@@ -42,13 +42,18 @@ def load_all_tables() -> None:
     import conveyor.warehouses.tables  # noqa: F401
 
 
-def register_consumers(registry: HandlerRegistry) -> None:
-    """Outbox consumers of every area register here (later issues add them)."""
+def register_consumers(container: Container) -> None:
+    """Outbox consumers of every area register here. They get the container: they run outside any request,
+    in the relay (a thread of `serve`, or `conveyor worker`), and open their own units of work."""
+    from conveyor.inventory.backorder_filler import on_stock_received
+    from conveyor.inventory.events import StockReceived
+
+    container.registry.register(StockReceived.name, on_stock_received(container))
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
     load_all_tables()
     container = Container(settings=settings, db=Database(settings.database_url), clock=clock or SystemClock())
-    register_consumers(container.registry)
+    register_consumers(container)
     return container

@@ -82,16 +82,21 @@ def serve(
 
 @app.command()
 def worker(interval: float = typer.Option(0.5, help="seconds between polls when idle")) -> None:
-    """Deliver outbox events to their consumers (tier 1: run beside `serve --workers N`)."""
+    """Deliver outbox events to their consumers and expire holds (tier 1: run beside `serve --workers N`)."""
     import signal
 
     from conveyor.bootstrap import build
 
+    from conveyor.inventory.sweeper import HoldSweeper
+
     c = build()
     relay = c.make_relay()
+    sweeper = HoldSweeper(c, c.settings.hold_sweep_interval_seconds)
     relay.start(interval)
-    console.print("Outbox worker running; Ctrl-C stops it.")
+    sweeper.start()
+    console.print("Outbox worker and hold sweeper running; Ctrl-C stops them.")
     signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    sweeper.stop()
     relay.stop()
 
 

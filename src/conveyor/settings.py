@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     auto_migrate: bool = Field(default=True, description="upgrade the schema on start (SQLite only)")
     relay_enabled: bool = Field(default=True, description="run the in-process outbox relay thread")
     relay_interval_seconds: float = 0.5
+    hold_sweep_interval_seconds: float = Field(default=5.0, gt=0,
+                                               description="seconds between sweeps that return expired holds")
     log_json: bool = False
     log_level: str = "INFO"
 

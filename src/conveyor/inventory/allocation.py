@@ -48,7 +48,7 @@ class Allocation:
 
 
 _WAREHOUSES = select(warehouses.c.id).where(warehouses.c.active.is_(True)).order_by(
-    warehouses.c.priority, warehouses.c.id)
+    warehouses.c.priority, warehouses.c.id)  # the same order as balance_order, active ones only
 _INSERT_RESERVATION = insert(reservations)
 _INSERT_BACKORDER = insert(backorders)
 
@@ -108,9 +108,25 @@ _CLOSE_RESERVATION = update(reservations).where(reservations.c.id == bindparam("
     status=bindparam("status"), quantity=0, updated_at=bindparam("at"))
 
 
+def balance_order(conn: Connection) -> dict[int, int]:
+    """Warehouse id -> its rank in the one order every transaction takes balances in: product id first,
+    then warehouse priority (then id). Intake, release, shipment and transfers all use it."""
+    return {warehouse_id: rank for rank, warehouse_id in enumerate(warehouse_order_all(conn))}
+
+
+_ALL_WAREHOUSES = select(warehouses.c.id).order_by(warehouses.c.priority, warehouses.c.id)
+
+
+def warehouse_order_all(conn: Connection) -> list[int]:
+    """Every warehouse, active or not, in balance order (released stock may sit in a closed warehouse)."""
+    return [int(r) for r in conn.execute(_ALL_WAREHOUSES).scalars()]
+
+
 def _active(conn: Connection, order_id: int) -> list[tuple[int, int, int, int]]:
     rows = conn.execute(_ACTIVE, {"order_id": order_id}).all()
-    return sorted((r.product_id, r.warehouse_id, r.id, r.quantity) for r in rows)
+    rank = balance_order(conn)
+    ordered = sorted(rows, key=lambda r: (r.product_id, rank.get(r.warehouse_id, len(rank)), r.warehouse_id, r.id))
+    return [(r.product_id, r.warehouse_id, r.id, r.quantity) for r in ordered]
 
 
 def release_order(conn: Connection, order_id: int, move: Move) -> int:

@@ -37,9 +37,9 @@ _SHIP = update(stock_levels).where(_level, stock_levels.c.reserved >= bindparam(
 _CHANGE_ON_HAND = update(stock_levels).where(
     _level, stock_levels.c.on_hand + bindparam("d") >= stock_levels.c.reserved
 ).values(on_hand=stock_levels.c.on_hand + bindparam("d"), updated_at=bindparam("at"))
-# Taking stock away (a transfer out) may not touch what is reserved or promised as safety stock.
+# Taking stock away (a transfer out) may not touch what is reserved or kept as safety stock.
 _TAKE_FREE = update(stock_levels).where(
-    _level, stock_levels.c.on_hand - stock_levels.c.reserved >= bindparam("q")
+    _level, stock_levels.c.on_hand - stock_levels.c.reserved - stock_levels.c.safety >= bindparam("q")
 ).values(on_hand=stock_levels.c.on_hand - bindparam("q"), updated_at=bindparam("at"))
 _MOVEMENT = insert(stock_movements)
 
@@ -127,17 +127,21 @@ def count(conn: Connection, product_id: int, warehouse_id: int, counted: int, mo
 
 def transfer(conn: Connection, product_id: int, from_warehouse: int, to_warehouse: int, quantity: int,
              move: Move) -> None:
-    """Moves free stock between warehouses; balances are taken in warehouse-id order."""
+    """Moves free stock (not reserved, not safety stock) between warehouses; the two balances are taken in
+    the same warehouse order as everywhere else (priority, then id), so a transfer never deadlocks."""
+    from conveyor.inventory.allocation import balance_order
+
     _positive(quantity)
     if from_warehouse == to_warehouse:
         raise ValidationFailed("same_warehouse", "a transfer goes to another warehouse", "to_warehouse")
     ensure_levels(conn, [(product_id, from_warehouse), (product_id, to_warehouse)], move.at)
-    steps = sorted([(from_warehouse, -quantity), (to_warehouse, quantity)])
+    rank = balance_order(conn)
+    steps = sorted([(from_warehouse, -quantity), (to_warehouse, quantity)], key=lambda s: (rank.get(s[0], 0), s[0]))
     for warehouse, delta in steps:
         if delta < 0:
             if conn.execute(_TAKE_FREE, dict(p=product_id, w=warehouse, q=quantity, at=move.at)).rowcount != 1:
-                raise Conflict("insufficient_stock", f"fewer than {quantity} free units in the source warehouse",
-                               "quantity")
+                raise Conflict("insufficient_stock", f"fewer than {quantity} free units (not reserved, not safety "
+                                                     "stock) in the source warehouse", "quantity")
             _record(conn, TRANSFER_OUT, product_id, warehouse, -quantity, 0, move)
         else:
             conn.execute(_CHANGE_ON_HAND, dict(p=product_id, w=warehouse, d=quantity, at=move.at))
