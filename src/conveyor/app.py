@@ -24,7 +24,7 @@ ROUTER_MODULES = [
     "conveyor.warehouses.api", "conveyor.warehouses.views",
     "conveyor.channels.api", "conveyor.channels.views",
     "conveyor.orders.api", "conveyor.orders.lifecycle_api", "conveyor.orders.views",
-    "conveyor.inventory.holds_api",
+    "conveyor.inventory.api", "conveyor.inventory.views", "conveyor.inventory.holds_api",
     "conveyor.operations.api", "conveyor.operations.views",
     "conveyor.web.views",
 ]

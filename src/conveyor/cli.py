@@ -25,6 +25,7 @@ SUB_APPS = {
     "customers": "conveyor.customers.cli",
     "warehouses": "conveyor.warehouses.cli",
     "channels": "conveyor.channels.cli",
+    "stock": "conveyor.inventory.cli",
     "outbox": "conveyor.operations.cli",
 }
 for _name, _module in SUB_APPS.items():
@@ -86,7 +87,6 @@ def worker(interval: float = typer.Option(0.5, help="seconds between polls when 
     import signal
 
     from conveyor.bootstrap import build
-
     from conveyor.inventory.sweeper import HoldSweeper
 
     c = build()

@@ -35,7 +35,8 @@ class Permission(StrEnum):
     CUSTOMER_READ = "customer:read"
     CUSTOMER_WRITE = "customer:write"
     WAREHOUSE_READ = "warehouse:read"
-    WAREHOUSE_WRITE = "warehouse:write"
+    WAREHOUSE_WRITE = "warehouse:write"    # edit warehouses themselves
+    STOCK_WRITE = "stock:write"            # receive, adjust, count, transfer stock; safety stock
     CHANNEL_READ = "channel:read"
     CHANNEL_WRITE = "channel:write"
     LIFECYCLE_READ = "lifecycle:read"
@@ -56,7 +57,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MANAGER: frozenset(_STAFF_READ | {
         Permission.ORDER_CREATE, Permission.ORDER_REVIEW, Permission.ORDER_FULFIL, Permission.ORDER_CLOSE,
         Permission.ORDER_CANCEL, Permission.CATALOG_WRITE, Permission.CUSTOMER_WRITE,
-        Permission.WAREHOUSE_WRITE, Permission.CHANNEL_WRITE, Permission.LIFECYCLE_CONFIGURE,
+        Permission.WAREHOUSE_WRITE, Permission.STOCK_WRITE, Permission.CHANNEL_WRITE, Permission.LIFECYCLE_CONFIGURE,
         Permission.OPS_READ,
     }),
     Role.CUSTOMER_SERVICE: frozenset(_STAFF_READ | {
@@ -65,6 +66,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.FINANCE: frozenset(_STAFF_READ | {Permission.ORDER_CLOSE, Permission.CUSTOMER_WRITE}),
     Role.WAREHOUSE: frozenset({
         Permission.ORDER_READ, Permission.ORDER_FULFIL, Permission.CATALOG_READ, Permission.WAREHOUSE_READ,
+        Permission.STOCK_WRITE,
         Permission.LIFECYCLE_READ, Permission.TOKEN_OWN,
     }),
     # Customers and partners see only their own orders (a data scope applied by the order queries).

@@ -61,6 +61,11 @@ def _record(conn: Connection, kind: str, product_id: int, warehouse_id: int, on_
                                  reason=move.reason, actor=move.actor, at=move.at))
 
 
+def record_announcement(conn: Connection, product_id: int, warehouse_id: int, move: Move, kind: str) -> None:
+    """A ledger row that changes no balance (an advance ship notice), so the history shows it."""
+    _record(conn, kind, product_id, warehouse_id, 0, 0, move)
+
+
 def ensure_levels(conn: Connection, pairs: list[tuple[int, int]], at: datetime) -> None:
     """Creates empty balances for (product, warehouse) pairs that have none (no-op for existing ones)."""
     if not pairs:
@@ -107,7 +112,7 @@ def count(conn: Connection, product_id: int, warehouse_id: int, counted: int, mo
     # Conditional on the value read, so a reservation or receipt in between cannot be overwritten.
     for _ in range(5):
         seen = conn.execute(select(stock_levels.c.on_hand).where(_level), dict(p=product_id, w=warehouse_id)).scalar()
-        delta = counted - int(seen)
+        delta = counted - int(seen or 0)
         if delta == 0:
             return 0
         changed = conn.execute(
@@ -119,7 +124,7 @@ def count(conn: Connection, product_id: int, warehouse_id: int, counted: int, mo
             return delta
         reserved = conn.execute(select(stock_levels.c.reserved).where(_level),
                                 dict(p=product_id, w=warehouse_id)).scalar()
-        if counted < int(reserved):
+        if counted < int(reserved or 0):
             raise Conflict("below_reserved", f"{reserved} units are reserved here; a count of {counted} needs "
                                              "those reservations released or re-sourced first", "counted")
     raise Conflict("count_contended", "stock kept changing during the count; count again", "counted")

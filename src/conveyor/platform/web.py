@@ -22,6 +22,7 @@ NAVIGATION: list[tuple[str, str, Permission | None]] = [
     ("Orders", "/orders", Permission.ORDER_READ),
     ("Products", "/products", Permission.CATALOG_READ),
     ("Customers", "/customers", Permission.CUSTOMER_READ),
+    ("Stock", "/stock", Permission.WAREHOUSE_READ),
     ("Warehouses", "/warehouses", Permission.WAREHOUSE_READ),
     ("Channels", "/channels", Permission.CHANNEL_READ),
     ("Lifecycle", "/lifecycle", Permission.LIFECYCLE_READ),
