@@ -86,3 +86,29 @@ def test_customer_service_reads_channels_but_cannot_create_them(client, auth, co
     assert client.post(URL, json=SHOP, headers=auth("customer_service")).status_code == 403
     assert client.get(URL, headers=auth("warehouse")).status_code == 403
     assert channel_count(container) == before
+
+
+def test_the_shortage_policy_is_set_changed_and_cleared(client, auth):
+    created = client.post(URL, json={**SHOP, "shortage_policy": "backorder"}, headers=auth("manager"))
+    assert created.status_code == 201, created.text
+    assert created.json()["shortage_policy"] == "backorder"
+    url = f"{URL}/{created.json()['id']}"
+    changed = client.patch(url, json={"shortage_policy": "reject"}, headers=auth("manager"))
+    assert changed.status_code == 200 and changed.json()["shortage_policy"] == "reject"
+    kept = client.patch(url, json={"name": "Shopify Nederland"}, headers=auth("manager"))
+    assert kept.json()["shortage_policy"] == "reject"
+    cleared = client.patch(url, json={"shortage_policy": None}, headers=auth("manager"))
+    assert cleared.status_code == 200 and cleared.json()["shortage_policy"] is None
+    assert client.get(url, headers=auth("manager")).json()["shortage_policy"] is None
+
+
+def test_an_unknown_shortage_policy_is_refused_with_its_field(client, auth, seeded, container):
+    before = channel_count(container)
+    created = client.post(URL, json={**SHOP, "shortage_policy": "wait"}, headers=auth("manager"))
+    assert created.status_code == 422
+    assert [(e["code"], e["field"]) for e in created.json()["errors"]] == [
+        ("invalid_shortage_policy", "shortage_policy")]
+    patched = client.patch(f"{URL}/{seeded['channels']['webshop']}", json={"shortage_policy": "HOLD"},
+                           headers=auth("manager"))
+    assert patched.status_code == 422 and patched.json()["code"] == "invalid_shortage_policy"
+    assert channel_count(container) == before

@@ -155,3 +155,29 @@ def test_warehouse_staff_cannot_see_or_create_customers(client, auth, container)
     assert client.post(URL, json=BOS, headers=auth("warehouse")).status_code == 403
     assert client.get(URL, headers=auth("warehouse")).status_code == 403
     assert counts(container) == before
+
+
+def test_the_shortage_policy_is_set_changed_and_cleared(client, auth):
+    created = client.post(URL, json={**BOS, "shortage_policy": "reject"}, headers=auth("manager"))
+    assert created.status_code == 201, created.text
+    assert created.json()["shortage_policy"] == "reject"
+    url = f"{URL}/{created.json()['id']}"
+    changed = client.patch(url, json={"shortage_policy": "backorder"}, headers=auth("manager"))
+    assert changed.status_code == 200 and changed.json()["shortage_policy"] == "backorder"
+    kept = client.patch(url, json={"payment_terms": "net60"}, headers=auth("manager"))
+    assert kept.json()["shortage_policy"] == "backorder"
+    cleared = client.patch(url, json={"shortage_policy": None}, headers=auth("manager"))
+    assert cleared.status_code == 200 and cleared.json()["shortage_policy"] is None
+    assert client.get(url, headers=auth("manager")).json()["shortage_policy"] is None
+
+
+def test_an_unknown_shortage_policy_is_refused_with_its_field(client, auth, seeded, container):
+    before = counts(container)
+    created = client.post(URL, json={**BOS, "shortage_policy": "cancel"}, headers=auth("manager"))
+    assert created.status_code == 422
+    assert [(e["code"], e["field"]) for e in created.json()["errors"]] == [
+        ("invalid_shortage_policy", "shortage_policy")]
+    patched = client.patch(f"{URL}/{seeded['customers']['C-001']}", json={"shortage_policy": "later"},
+                           headers=auth("manager"))
+    assert patched.status_code == 422 and patched.json()["code"] == "invalid_shortage_policy"
+    assert counts(container) == before

@@ -27,6 +27,8 @@ class ChannelKind(StrEnum):
 
 
 KINDS = tuple(kind.value for kind in ChannelKind)
+# What intake does when stock is short (conveyor.inventory.allocation.ShortagePolicy); None means hold.
+SHORTAGE_POLICIES = ("hold", "backorder", "reject")
 
 
 def _text(value: Any) -> str | None:
@@ -54,8 +56,14 @@ def check_channel(data: Mapping[str, Any]) -> dict[str, Any]:
     if not is_currency(currency):
         problems.add("invalid_currency", "default_currency must be an ISO 4217 code such as EUR",
                      "default_currency")
+    policy = _text(data.get("shortage_policy"))
+    if policy is not None and policy not in SHORTAGE_POLICIES:
+        problems.add("invalid_shortage_policy",
+                     f"shortage_policy must be one of {', '.join(SHORTAGE_POLICIES)}, or null for hold",
+                     "shortage_policy")
     active = data.get("active", True)
     if not isinstance(active, bool):
         problems.add("required", "active must be true or false", "active")
     problems.raise_if_any()
-    return {"code": code, "name": name, "kind": kind, "default_currency": currency, "active": active}
+    return {"code": code, "name": name, "kind": kind, "default_currency": currency,
+            "shortage_policy": policy, "active": active}

@@ -6,9 +6,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from conveyor.channels.domain import KINDS
+from conveyor.channels.domain import KINDS, SHORTAGE_POLICIES
 
 _KINDS = ", ".join(KINDS)
+_POLICY = (f"when stock is short: one of {', '.join(SHORTAGE_POLICIES)}; null for the default (hold). "
+           "A customer's own policy overrides it")
 
 
 class ChannelIn(BaseModel):
@@ -19,6 +21,7 @@ class ChannelIn(BaseModel):
     name: str
     kind: str = Field(description=f"one of {_KINDS}")
     default_currency: str = Field("EUR", description="ISO 4217 code for orders that name none")
+    shortage_policy: str | None = Field(None, description=_POLICY)
     active: bool = True
 
 
@@ -31,6 +34,7 @@ class ChannelPatch(BaseModel):
     name: str | None = None
     kind: str | None = Field(None, description=f"one of {_KINDS}")
     default_currency: str | None = None
+    shortage_policy: str | None = Field(None, description=_POLICY + "; send null to clear it")
     active: bool | None = None
 
 
@@ -42,6 +46,7 @@ class ChannelOut(BaseModel):
     name: str
     kind: str
     default_currency: str
+    shortage_policy: str | None = Field(description=_POLICY)
     active: bool
     created_at: datetime
     updated_at: datetime

@@ -22,10 +22,13 @@ from conveyor.platform.web import render
 router = APIRouter(include_in_schema=False)
 
 FORM = "channels/channel_form.html"
+# The shortage policy select: value and label; the empty value leaves it to the default.
+SHORTAGE_CHOICES = (("", "Default (hold)"), ("hold", "Hold the order"),
+                    ("backorder", "Ship what is there, backorder the rest"), ("reject", "Reject the order"))
 
 
 def _channel_data(form: dict[str, str]) -> dict[str, Any]:
-    data = text_fields(form, ("code", "name", "kind", "default_currency"))
+    data = text_fields(form, ("code", "name", "kind", "default_currency", "shortage_policy"))
     return {**data, "default_currency": (data["default_currency"] or "").upper() or None,
             "active": "active" in form}
 
@@ -33,7 +36,8 @@ def _channel_data(form: dict[str, str]) -> dict[str, Any]:
 def _form(request: Request, channel: Any, values: dict[str, Any], errors: dict[str, str], *,
           can_write: bool, saved: bool = False, status_code: int = 200) -> Response:
     return render(request, FORM, {"channel": channel, "values": values, "errors": errors, "kinds": KINDS,
-                                  "can_write": can_write, "saved": saved}, status_code=status_code)
+                                  "shortage_choices": SHORTAGE_CHOICES, "can_write": can_write,
+                                  "saved": saved}, status_code=status_code)
 
 
 @router.get("/channels")

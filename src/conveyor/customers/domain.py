@@ -19,6 +19,8 @@ ACCOUNT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_./]{0,31}$")
 CREDIT_RATINGS = ("A", "B", "C", "D", "E")
 PAYMENT_TERMS = ("prepaid", "net15", "net30", "net60")
 ADDRESS_KINDS = ("billing", "shipping")
+# What intake does when stock is short (conveyor.inventory.allocation.ShortagePolicy); None: the channel's.
+SHORTAGE_POLICIES = ("hold", "backorder", "reject")
 # credit_limit_minor is a BIGINT; a sane ceiling keeps typos (an extra six zeros) out.
 MAX_MINOR = 10**15
 
@@ -139,6 +141,11 @@ def check_customer(data: Mapping[str, Any]) -> CustomerRecord:
     if terms not in PAYMENT_TERMS:
         problems.add("invalid_payment_terms", f"payment_terms must be one of {', '.join(PAYMENT_TERMS)}",
                      "payment_terms")
+    policy = _text(data.get("shortage_policy"))
+    if policy is not None and policy not in SHORTAGE_POLICIES:
+        problems.add("invalid_shortage_policy",
+                     f"shortage_policy must be one of {', '.join(SHORTAGE_POLICIES)}, or null for the channel's",
+                     "shortage_policy")
     active = data.get("active", True)
     if not isinstance(active, bool):
         problems.add("required", "active must be true or false", "active")
@@ -149,5 +156,5 @@ def check_customer(data: Mapping[str, Any]) -> CustomerRecord:
     problems.raise_if_any()
     fields = {"account": account, "name": name, "email": email, "phone": _text(data.get("phone")),
               "credit_limit_minor": credit_limit_minor, "currency": currency, "credit_rating": rating,
-              "payment_terms": terms, "active": active}
+              "payment_terms": terms, "shortage_policy": policy, "active": active}
     return CustomerRecord(fields, clean_contacts, clean_addresses)

@@ -55,7 +55,8 @@ def _with_lists(conn: Connection, rows: list[Any]) -> list[CustomerOut]:
         CustomerOut(
             id=r.id, account=r.account, name=r.name, email=r.email, phone=r.phone,
             credit_limit=format_minor(r.credit_limit_minor, r.currency), currency=r.currency,
-            credit_rating=r.credit_rating, payment_terms=r.payment_terms, active=r.active,
+            credit_rating=r.credit_rating, payment_terms=r.payment_terms, shortage_policy=r.shortage_policy,
+            active=r.active,
             contacts=contacts[r.id], addresses=addresses[r.id], created_at=r.created_at, updated_at=r.updated_at,
         )
         for r in rows

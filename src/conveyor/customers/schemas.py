@@ -10,7 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from conveyor.customers.domain import CREDIT_RATINGS, PAYMENT_TERMS
+from conveyor.customers.domain import CREDIT_RATINGS, PAYMENT_TERMS, SHORTAGE_POLICIES
+
+_POLICY = (f"when stock is short: one of {', '.join(SHORTAGE_POLICIES)}; null to follow the channel's policy "
+           "(which defaults to hold)")
 
 
 class CustomerContactIn(BaseModel):
@@ -71,6 +74,7 @@ class CustomerIn(BaseModel):
     currency: str = Field("EUR", description="ISO 4217 code")
     credit_rating: str = Field("B", description=f"one of {', '.join(CREDIT_RATINGS)} (A is best)")
     payment_terms: str = Field("prepaid", description=f"one of {', '.join(PAYMENT_TERMS)}")
+    shortage_policy: str | None = Field(None, description=_POLICY)
     active: bool = True
     contacts: list[CustomerContactIn] = []
     addresses: list[CustomerAddressIn] = []
@@ -90,6 +94,7 @@ class CustomerPatch(BaseModel):
     currency: str | None = None
     credit_rating: str | None = None
     payment_terms: str | None = None
+    shortage_policy: str | None = Field(None, description=_POLICY + "; send null to clear it")
     active: bool | None = None
     contacts: list[CustomerContactIn] | None = None
     addresses: list[CustomerAddressIn] | None = None
@@ -105,6 +110,7 @@ class CustomerOut(BaseModel):
     currency: str
     credit_rating: str
     payment_terms: str
+    shortage_policy: str | None = Field(description=_POLICY)
     active: bool
     contacts: list[CustomerContactOut]
     addresses: list[CustomerAddressOut]

@@ -23,8 +23,12 @@ from conveyor.platform.web import render
 router = APIRouter(include_in_schema=False)
 
 FORM = "customers/customer_form.html"
-SCALARS = ("account", "name", "email", "phone", "credit_limit", "currency", "credit_rating", "payment_terms")
+SCALARS = ("account", "name", "email", "phone", "credit_limit", "currency", "credit_rating", "payment_terms",
+           "shortage_policy")
 ADDRESS_KEYS = ("name", "company", "line1", "line2", "city", "region", "postal_code", "country", "phone", "email")
+# The shortage policy select: value and label; the empty value follows the channel's policy.
+SHORTAGE_CHOICES = (("", "Channel's policy"), ("hold", "Hold the order"),
+                    ("backorder", "Ship what is there, backorder the rest"), ("reject", "Reject the order"))
 DEFAULT_KINDS = ("shipping", "billing")  # the form's two address blocks, fields named e.g. shipping_city
 FORM_FIELDS = {*SCALARS, "active", *(f"{kind}_{key}" for kind in DEFAULT_KINDS for key in ADDRESS_KEYS)}
 
@@ -68,7 +72,8 @@ def _form(request: Request, customer: CustomerOut | None, values: dict[str, Any]
           can_write: bool, saved: bool = False, status_code: int = 200) -> Response:
     return render(request, FORM, {
         "customer": customer, "values": values, "errors": errors, "ratings": CREDIT_RATINGS,
-        "terms": PAYMENT_TERMS, "kinds": DEFAULT_KINDS, "can_write": can_write, "saved": saved,
+        "terms": PAYMENT_TERMS, "shortage_choices": SHORTAGE_CHOICES, "kinds": DEFAULT_KINDS,
+        "can_write": can_write, "saved": saved,
     }, status_code=status_code)
 
 
