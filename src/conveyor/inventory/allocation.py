@@ -8,6 +8,7 @@ Shortage policies (per customer, else per channel, else hold):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -129,14 +130,21 @@ def _active(conn: Connection, order_id: int) -> list[tuple[int, int, int, int]]:
     return [(r.product_id, r.warehouse_id, r.id, r.quantity) for r in ordered]
 
 
-def release_order(conn: Connection, order_id: int, move: Move) -> int:
-    """Returns everything the order still holds to available stock, and drops its backorders."""
-    released = 0
+def _settle(conn: Connection, order_id: int, move: Move,
+            book: Callable[[Connection, int, int, int, Move], None], status: str) -> int:
+    """Books every active reservation of the order with `book` (release or ship), in balance order."""
+    units = 0
     for product_id, warehouse_id, rid, quantity in _active(conn, order_id):
         if quantity:
-            ledger.release(conn, product_id, warehouse_id, quantity, move)
-            released += quantity
-        conn.execute(_CLOSE_RESERVATION, {"rid": rid, "status": "released", "at": move.at})
+            book(conn, product_id, warehouse_id, quantity, move)
+            units += quantity
+        conn.execute(_CLOSE_RESERVATION, {"rid": rid, "status": status, "at": move.at})
+    return units
+
+
+def release_order(conn: Connection, order_id: int, move: Move) -> int:
+    """Returns everything the order still holds to available stock, and drops its backorders."""
+    released = _settle(conn, order_id, move, ledger.release, "released")
     conn.execute(update(backorders).where(backorders.c.order_id == order_id, backorders.c.filled_at.is_(None))
                  .values(quantity=0, filled_at=move.at))
     return released
@@ -144,13 +152,7 @@ def release_order(conn: Connection, order_id: int, move: Move) -> int:
 
 def ship_order(conn: Connection, order_id: int, move: Move) -> int:
     """Reserved units of the order leave: on hand and reserved go down together."""
-    shipped = 0
-    for product_id, warehouse_id, rid, quantity in _active(conn, order_id):
-        if quantity:
-            ledger.ship(conn, product_id, warehouse_id, quantity, move)
-            shipped += quantity
-        conn.execute(_CLOSE_RESERVATION, {"rid": rid, "status": "shipped", "at": move.at})
-    return shipped
+    return _settle(conn, order_id, move, ledger.ship, "shipped")
 
 
 def open_backorders(conn: Connection, order_id: int) -> list[tuple[int, int, int, int]]:
