@@ -63,9 +63,6 @@ class Address:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def one_line(self) -> str:
-        parts = [self.line1, self.line2, f"{self.postal_code} {self.city}".strip(), self.region, self.country]
-        return ", ".join(p for p in parts if p)
 
 
 def normalise_postal_code(country: str, postal_code: str) -> str:

@@ -33,9 +33,3 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta
-
-
-def ensure_aware_utc(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("naive datetime: Conveyor stores only timezone-aware times")
-    return value.astimezone(UTC)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 # ISO 4217 active codes and their minor-unit exponent (digits after the decimal point).
 _EXPONENTS: dict[str, int] = {
@@ -72,10 +72,6 @@ class Money:
     def of(cls, amount: Decimal | int | str, currency: str) -> Money:
         return cls(to_minor(amount, currency), currency)
 
-    @classmethod
-    def zero(cls, currency: str) -> Money:
-        return cls(0, currency)
-
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:
             raise ValueError(f"cannot combine {self.currency} and {other.currency}")
@@ -87,14 +83,6 @@ class Money:
     def __sub__(self, other: Money) -> Money:
         self._same(other)
         return Money(self.minor - other.minor, self.currency)
-
-    def times(self, quantity: int) -> Money:
-        return Money(self.minor * quantity, self.currency)
-
-    def percent(self, rate: Decimal) -> Money:
-        """A percentage of this amount, rounded half-even to the minor unit (banker's rounding)."""
-        minor = (Decimal(self.minor) * rate / 100).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
-        return Money(int(minor), self.currency)
 
     def __str__(self) -> str:
         return f"{format_minor(self.minor, self.currency)} {self.currency}"

@@ -270,8 +270,3 @@ def board(conn: Connection, lifecycle: LifecycleConfig, *, principal: Principal 
                                    float(d.sla_hours) if d.sla_hours is not None else None,
                                    total, late, overdue.get(d.stage.value, [])))
     return columns
-
-
-def stage_counts(conn: Connection) -> dict[str, int]:
-    return {r.stage: r.n for r in conn.execute(
-        select(orders.c.stage, func.count().label("n")).group_by(orders.c.stage)).all()}

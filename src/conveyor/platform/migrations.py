@@ -36,7 +36,3 @@ def head_revision(db: Database) -> str | None:
 def current_revision(db: Database) -> str | None:
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
-
-
-def is_current(db: Database) -> bool:
-    return current_revision(db) == head_revision(db)

@@ -9,7 +9,6 @@ Browser pages get a redirect to the sign-in page (401) or an HTML error page ins
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -150,10 +149,3 @@ def install(app: FastAPI) -> None:
         if wants_html(request):
             return html_error(request, exc.status_code, str(exc.detail))
         return problem(exc.status_code, code, str(exc.detail))
-
-
-def parse_json_body(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise DomainError("invalid_json", f"the body is not valid JSON: {exc}") from None
