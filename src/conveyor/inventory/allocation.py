@@ -48,14 +48,19 @@ class Allocation:
         return ", ".join(f"line {n} {sku}: {missing} short" for n, sku, missing in self.short)
 
 
-_WAREHOUSES = select(warehouses.c.id).where(warehouses.c.active.is_(True)).order_by(
+_WAREHOUSES = select(warehouses.c.id, warehouses.c.code).where(warehouses.c.active.is_(True)).order_by(
     warehouses.c.priority, warehouses.c.id)  # the same order as balance_order, active ones only
 _INSERT_RESERVATION = insert(reservations)
 _INSERT_BACKORDER = insert(backorders)
 
 
+def active_warehouses(conn: Connection) -> list[tuple[int, str]]:
+    """(id, code) of the warehouses that may ship, in the order stock is taken from them."""
+    return [(int(r.id), str(r.code)) for r in conn.execute(_WAREHOUSES)]
+
+
 def warehouse_order(conn: Connection) -> list[int]:
-    return [int(r) for r in conn.execute(_WAREHOUSES).scalars()]
+    return [warehouse_id for warehouse_id, _ in active_warehouses(conn)]
 
 
 def _reserve_line(conn: Connection, need: LineNeed, quantity: int, warehouse_ids: list[int], move: Move,

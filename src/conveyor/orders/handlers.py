@@ -20,6 +20,7 @@ from conveyor.customers.tables import customers
 from conveyor.inventory.allocation import (
     LineNeed,
     ShortagePolicy,
+    active_warehouses,
     fill_order_backorders,
     open_backorders,
     release_order,
@@ -44,7 +45,6 @@ from conveyor.orders.lifecycle import (
 )
 from conveyor.orders.tables import idempotency_keys, order_lines, order_timeline, orders
 from conveyor.platform.uow import UnitOfWork
-from conveyor.warehouses.tables import warehouses
 
 # The order path's statements, built once: constructing SQLAlchemy statements per call cost about as
 # much as executing them (bench/orders_api.py).
@@ -60,7 +60,6 @@ _PRODUCTS_BY_SKU = select(products.c.id, products.c.sku, products.c.name, produc
     products.c.sku.in_(bindparam("skus", expanding=True)))
 _KEY_LOOKUP = select(idempotency_keys.c.order_id, idempotency_keys.c.request_hash).where(
     idempotency_keys.c.key == bindparam("key"), idempotency_keys.c.principal == bindparam("principal"))
-_WAREHOUSE_CODES = select(warehouses.c.id, warehouses.c.code)
 INVENTORY = "system:inventory"
 _ORDER_BY_EXTERNAL_ID = select(orders.c.id).where(
     orders.c.channel_id == bindparam("channel_id"), orders.c.external_id == bindparam("external_id"))
@@ -200,13 +199,14 @@ def _reserve_at_intake(uow: UnitOfWork, order_id: int, valid: ValidOrder, *, pol
     """Holds the stock in the same transaction as the order; a short order follows its shortage policy."""
     conn, at = uow.conn, uow.clock.now()
     needs = [LineNeed(line.line_no, line.product_id, line.sku, line.quantity) for line in valid.lines]
+    sources = active_warehouses(conn)  # one query: the order to take stock in, and codes for the timeline
     allocation = reserve_order(conn, order_id, needs, Move(actor=INVENTORY, at=at, reference=f"order:{order_id}"),
-                               priority=valid.draft.priority)
+                               warehouse_ids=[w for w, _ in sources], priority=valid.draft.priority)
     if not allocation.complete and policy == ShortagePolicy.REJECT:
         raise Conflict("insufficient_stock", f"not enough stock: {allocation.describe_short()}", None, [
             FieldProblem("insufficient_stock", f"{missing} of {sku} not available", f"lines.{line_no - 1}.quantity")
             for line_no, sku, missing in allocation.short])
-    names = _warehouse_codes(conn)
+    names = dict(sources)
     held = "; ".join(f"line {n}: {q} at {names.get(w, w)}" for n, w, q in sorted(allocation.reserved))
     _timeline(conn, order_id=order_id, at=at, actor=INVENTORY, kind="decision",
               reason=("Stock reserved: " + held) if allocation.complete
@@ -217,10 +217,6 @@ def _reserve_at_intake(uow: UnitOfWork, order_id: int, valid: ValidOrder, *, pol
     if not allocation.complete and policy == ShortagePolicy.HOLD:
         _apply(uow, order_id, LifecycleState(Stage.RECEIVED), Action.HOLD.value, actor=INVENTORY,
                reason=f"Waiting for stock: {allocation.describe_short()}", lifecycle=lifecycle)
-
-
-def _warehouse_codes(conn: Connection) -> dict[int, str]:
-    return {r.id: r.code for r in conn.execute(_WAREHOUSE_CODES)}
 
 
 def _remember_key(conn: Connection, cmd: PlaceOrder, order_id: int, at: datetime) -> None:
