@@ -181,10 +181,12 @@ def test_a_hold_checks_its_input(container, seeded):
         assert refused.value.field == field
 
 
-def test_concurrent_holds_never_oversell_and_one_reference_holds_once(container, seeded):
+@pytest.mark.parametrize("units", [10, 100], ids=["scarce", "plenty"])
+def test_concurrent_holds_never_oversell_and_one_reference_holds_once(container, seeded, units):
     with container.db.write() as conn:
         scarce = add_product(conn, at=container.clock.now(), sku="SCARCE")
-        add_stock(conn, at=container.clock.now(), product_id=scarce, warehouse_id=seeded["warehouse"], quantity=10)
+        add_stock(conn, at=container.clock.now(), product_id=scarce, warehouse_id=seeded["warehouse"],
+                  quantity=units)
     threads_n = 24
     barrier = threading.Barrier(threads_n)
     results: list[Any] = [None] * threads_n
@@ -205,10 +207,12 @@ def test_concurrent_holds_never_oversell_and_one_reference_holds_once(container,
     refused = [r for r in results if not isinstance(r, holds.Hold)]
     assert all(isinstance(r, DomainError) and r.code == "insufficient_stock" for r in refused), refused[:3]
     shared = [r for i, r in enumerate(results) if i % 2 and isinstance(r, holds.Hold)]
-    assert shared and sum(r.created for r in shared) == 1, "one reference is held once"
+    # With 10 units the 12 own carts may take them all before the shared one gets a turn; with plenty it is held.
+    assert sum(r.created for r in shared) == (1 if shared else 0), "one reference is held once"
+    assert shared or units == 10
     with container.db.read() as conn:
         active = conn.execute(select(reservations.c.reference, reservations.c.quantity)
                               .where(reservations.c.status == "active")).all()
-    assert sum(q for _, q in active) == 10 - _available(container, scarce) <= 10
-    assert [ref for ref, _ in active].count("shared-cart") == 1
+    assert sum(q for _, q in active) == units - _available(container, scarce) <= units
+    assert [ref for ref, _ in active].count("shared-cart") == (1 if shared else 0)
     assert _verify(container) == []

@@ -18,7 +18,7 @@ from conveyor.customers.tables import customers
 from conveyor.inventory import ledger
 from conveyor.inventory.ledger import Move
 from conveyor.inventory.tables import backorders, reservations, stock_levels
-from conveyor.orders import handlers
+from conveyor.orders import handlers, placing
 from conveyor.orders.commands import MoveOrder, PlaceOrder
 from conveyor.orders.domain import LineDraft, OrderDraft
 from conveyor.orders.tables import order_lines, orders
@@ -216,8 +216,9 @@ def test_placing_while_cancelling_never_deadlocks(container, stocked, backend, r
 
 
 def test_a_cancel_and_a_placement_that_meet_on_two_warehouses_do_not_deadlock(backend, request, monkeypatch):
-    """Deterministic: a placement holds the preferred warehouse (W-3, higher id) and needs RTM next, while a
-    cancel of an order holding both releases RTM (lower id) first and then needs W-3."""
+    """Deterministic: a placement has locked the balances it needs (W-3, preferred though its id is higher, then
+    RTM) while a cancel of an order holding both releases them in the same balance order: the cancel waits, no
+    cycle forms."""
     if backend == "sqlite":
         pytest.skip("PostgreSQL only: on SQLite BEGIN IMMEDIATE serialises whole transactions, no row locks")
     container, seeded = request.getfixturevalue("container"), request.getfixturevalue("seeded")
@@ -233,16 +234,16 @@ def test_a_cancel_and_a_placement_that_meet_on_two_warehouses_do_not_deadlock(ba
         ledger.receive(conn, product, preferred, 2, Move(actor="system:test", at=at, reference="receipt:b"))
 
     placement_holds_w3, cancel_is_waiting = threading.Event(), threading.Event()
-    original = ledger.try_reserve
+    original = placing.lock_free_stock
 
-    def pausing_try_reserve(conn: Any, product_id: int, warehouse_id: int, quantity: int, move: Move) -> bool:
-        done = original(conn, product_id, warehouse_id, quantity, move)
-        if done and threading.current_thread().name == "placement" and not placement_holds_w3.is_set():
+    def pausing_lock(conn: Any, product_ids: set[int], warehouse_ids: list[int]) -> dict[tuple[int, int], int]:
+        free = original(conn, product_ids, warehouse_ids)  # the placement now holds W-3 and RTM
+        if threading.current_thread().name == "placement" and not placement_holds_w3.is_set():
             placement_holds_w3.set()
             cancel_is_waiting.wait(10)
-        return done
+        return free
 
-    monkeypatch.setattr(ledger, "try_reserve", pausing_try_reserve)
+    monkeypatch.setattr(placing, "lock_free_stock", pausing_lock)
     errors: list[BaseException] = []
 
     def run(work: Callable[[], Any]) -> None:

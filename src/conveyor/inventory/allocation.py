@@ -8,8 +8,9 @@ Shortage policies (per customer, else per channel, else hold):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import bindparam, insert, select, update
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from conveyor.inventory import ledger
 from conveyor.inventory.ledger import Move
-from conveyor.inventory.tables import backorders, reservations
+from conveyor.inventory.tables import backorders, reservations, stock_levels
 from conveyor.warehouses.tables import warehouses
 
 
@@ -89,22 +90,86 @@ def _reserve_line(conn: Connection, need: LineNeed, quantity: int, warehouse_ids
     return taken
 
 
-def reserve_order(conn: Connection, order_id: int, needs: list[LineNeed], move: Move,
-                  warehouse_ids: list[int] | None = None, priority: int = 0) -> Allocation:
-    """Reserves every line as far as stock allows; records backorders for the rest. Balances are taken in
-    (product id, warehouse priority) order, the same in every transaction, so orders never deadlock."""
-    warehouse_ids = warehouse_ids if warehouse_ids is not None else warehouse_order(conn)
+def plan_order(needs: list[LineNeed], free: Mapping[tuple[int, int], int], warehouse_ids: list[int]) -> Allocation:
+    """Pure: where each line would be reserved given `free` units per (product, warehouse), taking warehouses
+    in `warehouse_ids` order, as much of a line as one warehouse has before the next."""
     allocation = Allocation()
+    used: dict[tuple[int, int], int] = {}
     for need in sorted(needs, key=lambda n: (n.product_id, n.line_no)):
-        taken = _reserve_line(conn, need, need.quantity, warehouse_ids, move, order_id)
-        allocation.reserved += [(need.line_no, warehouse_id, units) for warehouse_id, units in taken]
-        got = sum(units for _, units in taken)
+        got = 0
+        for warehouse_id in warehouse_ids:
+            if got == need.quantity:
+                break
+            balance = (need.product_id, warehouse_id)
+            take = min(need.quantity - got, free.get(balance, 0) - used.get(balance, 0))
+            if take > 0:
+                allocation.reserved.append((need.line_no, warehouse_id, take))
+                used[balance] = used.get(balance, 0) + take
+                got += take
         if got < need.quantity:
             allocation.short.append((need.line_no, need.sku, need.quantity - got))
-            conn.execute(_INSERT_BACKORDER, dict(order_id=order_id, line_no=need.line_no,
-                                                 product_id=need.product_id, quantity=need.quantity - got,
-                                                 priority=priority, created_at=move.at, filled_at=None))
     return allocation
+
+
+def take_planned(free: dict[tuple[int, int], int], needs: list[LineNeed], allocation: Allocation) -> None:
+    """Pure: subtracts a planned allocation from `free`, so the next order in a batch sees what is left."""
+    product = {need.line_no: need.product_id for need in needs}
+    for line_no, warehouse_id, units in allocation.reserved:
+        free[(product[line_no], warehouse_id)] -= units
+
+
+_LOCK_FREE = (
+    select(stock_levels.c.product_id, stock_levels.c.warehouse_id,
+           (stock_levels.c.on_hand - stock_levels.c.reserved - stock_levels.c.safety).label("free"))
+    .join(warehouses, warehouses.c.id == stock_levels.c.warehouse_id)
+    .where(stock_levels.c.product_id.in_(bindparam("products", expanding=True)),
+           stock_levels.c.warehouse_id.in_(bindparam("warehouses", expanding=True)))
+    .order_by(stock_levels.c.product_id, warehouses.c.priority, warehouses.c.id)
+    .with_for_update(of=stock_levels)
+)
+
+
+def lock_free_stock(conn: Connection, product_ids: set[int], warehouse_ids: list[int]) -> dict[tuple[int, int], int]:
+    """Free units (on hand - reserved - safety) per (product, warehouse) for a whole batch of orders, read in one
+    statement. On PostgreSQL the balances are locked in the one balance order (product id, warehouse priority,
+    id) that every other stock writer uses, so batches never deadlock with each other or with single moves;
+    on SQLite the write transaction (BEGIN IMMEDIATE) already excludes every other writer."""
+    if not product_ids or not warehouse_ids:
+        return {}
+    rows = conn.execute(_LOCK_FREE, {"products": sorted(product_ids), "warehouses": warehouse_ids})
+    return {(int(r.product_id), int(r.warehouse_id)): max(0, int(r.free)) for r in rows}
+
+
+@dataclass(frozen=True)
+class PlannedOrder:
+    order_id: int
+    needs: list[LineNeed]
+    allocation: Allocation
+    priority: int
+
+
+def book_planned(conn: Connection, planned: list[PlannedOrder], *, actor: str, at: datetime) -> None:
+    """Books planned allocations of several orders: the ledger (balances and movements), one reservation row per
+    line and warehouse, one backorder row per short line; a handful of statements for the whole batch."""
+    takes: list[tuple[int, int, int, Move]] = []
+    held: list[dict[str, object]] = []
+    missing: list[dict[str, object]] = []
+    for p in planned:
+        product = {need.line_no: need.product_id for need in p.needs}
+        move = Move(actor=actor, at=at, reference=f"order:{p.order_id}")
+        for line_no, warehouse_id, units in sorted(p.allocation.reserved, key=lambda r: (product[r[0]], r[0])):
+            takes.append((product[line_no], warehouse_id, units, move))
+            held.append(dict(kind="order", order_id=p.order_id, line_no=line_no, reference=None,
+                             product_id=product[line_no], warehouse_id=warehouse_id, quantity=units,
+                             status="active", expires_at=None, created_at=at, updated_at=at))
+        missing += [dict(order_id=p.order_id, line_no=line_no, product_id=product[line_no], quantity=units,
+                         priority=p.priority, created_at=at, filled_at=None)
+                    for line_no, _, units in p.allocation.short]
+    ledger.reserve_many(conn, takes)
+    if held:
+        conn.execute(_INSERT_RESERVATION, held)
+    if missing:
+        conn.execute(_INSERT_BACKORDER, missing)
 
 
 _ACTIVE = select(reservations.c.id, reservations.c.product_id, reservations.c.warehouse_id,

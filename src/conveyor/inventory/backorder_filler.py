@@ -20,8 +20,8 @@ from conveyor.inventory.allocation import fill_order_backorders, open_backorders
 from conveyor.inventory.ledger import Move
 from conveyor.inventory.tables import backorders, stock_levels
 from conveyor.kernel.errors import Conflict
-from conveyor.orders.handlers import INVENTORY, _apply, _timeline
 from conveyor.orders.lifecycle import Action, LifecycleState, Stage
+from conveyor.orders.moves import INVENTORY, add_timeline, apply_move
 from conveyor.orders.tables import order_timeline, orders
 from conveyor.platform.uow import UnitOfWork
 
@@ -91,14 +91,14 @@ def _fill_order(uow: UnitOfWork, container: Container, order_id: int, warehouse_
     after = _missing_by_line(conn, order_id)
     if after == before:
         return False  # nothing arrived for this order: no entry
-    _timeline(conn, order_id=order_id, at=at, actor=INVENTORY, kind="decision", reason=_describe(before, after),
+    add_timeline(conn, order_id=order_id, at=at, actor=INVENTORY, kind="decision", reason=_describe(before, after),
               data={"missing_before": {str(k): v for k, v in before.items()},
                     "missing_after": {str(k): v for k, v in after.items()}})
     if not complete:
         return False
     if (held := _held_by_inventory(conn, order_id)) is not None:
         with suppress(Conflict):  # someone moved the order meanwhile: their move stands
-            _apply(uow, order_id, held, Action.RELEASE.value, actor=INVENTORY, reason="Stock arrived",
+            apply_move(uow, order_id, held, Action.RELEASE.value, actor=INVENTORY, reason="Stock arrived",
                    lifecycle=container.lifecycle.get(conn))
     return True
 

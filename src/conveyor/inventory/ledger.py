@@ -162,6 +162,26 @@ def try_reserve(conn: Connection, product_id: int, warehouse_id: int, quantity: 
     return True
 
 
+def reserve_many(conn: Connection, takes: list[tuple[int, int, int, Move]]) -> None:
+    """Books many reservations at once, (product, warehouse, units, move) each: one conditional UPDATE per
+    balance for the units it gives in total (executed as one batch), and one ledger row per take. The caller
+    holds the balances' row locks (allocation.lock_free_stock), so the condition only guards against a bug;
+    if any balance has too little, nothing is booked and Conflict is raised."""
+    if not takes:
+        return
+    totals: dict[tuple[int, int], int] = {}
+    for product_id, warehouse_id, quantity, _ in takes:
+        _positive(quantity)
+        totals[(product_id, warehouse_id)] = totals.get((product_id, warehouse_id), 0) + quantity
+    at = takes[0][3].at
+    changed = conn.execute(_RESERVE, [dict(p=p, w=w, q=q, at=at) for (p, w), q in sorted(totals.items())]).rowcount
+    if changed != len(totals):
+        raise Conflict("insufficient_stock", "stock changed while it was being reserved; try again", None)
+    conn.execute(_MOVEMENT, [dict(product_id=p, warehouse_id=w, kind=RESERVATION, on_hand_delta=0,
+                                  reserved_delta=q, reference=m.reference, reason=m.reason, actor=m.actor, at=m.at)
+                             for p, w, q, m in takes])
+
+
 def release(conn: Connection, product_id: int, warehouse_id: int, quantity: int, move: Move) -> None:
     _positive(quantity)
     if conn.execute(_RELEASE, dict(p=product_id, w=warehouse_id, q=quantity, at=move.at)).rowcount != 1:

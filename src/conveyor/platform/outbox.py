@@ -67,6 +67,13 @@ def publish(conn: Connection, event: Event, *, key: str, at: datetime) -> None:
                                created_at=at, available_at=at))
 
 
+def publish_many(conn: Connection, events: list[tuple[Event, str]], *, at: datetime) -> None:
+    """Writes several (event, key) pairs to the outbox in one statement, in the caller's transaction."""
+    if events:
+        conn.execute(_INSERT, [dict(event=e.name, key=key, payload=e.payload(), status=PENDING, attempts=0,
+                                    created_at=at, available_at=at) for e, key in events])
+
+
 Handler = Callable[[dict[str, Any]], None]
 
 
