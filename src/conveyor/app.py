@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         try:
             yield
         finally:
+            container.close()  # places what the intake queue still holds
             if relay and sweeper:
                 sweeper.stop()
                 relay.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from conveyor.kernel.clock import Clock, SystemClock
 from conveyor.orders.config import ConfigCache
@@ -10,6 +11,10 @@ from conveyor.platform.database import Database
 from conveyor.platform.outbox import HandlerRegistry, OutboxRelay
 from conveyor.platform.uow import UnitOfWork
 from conveyor.settings import Settings
+
+if TYPE_CHECKING:
+    from conveyor.identity.cache import TokenCache
+    from conveyor.orders.intake import IntakeQueue
 
 
 @dataclass
@@ -20,9 +25,33 @@ class Container:
     registry: HandlerRegistry = field(default_factory=HandlerRegistry)
     lifecycle: ConfigCache = field(default_factory=ConfigCache)
     relay: OutboxRelay | None = None
+    _intake: IntakeQueue | None = None
+    _tokens: TokenCache | None = None
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db, self.clock)
+
+    @property
+    def intake(self) -> IntakeQueue:
+        """The order intake queue of this process (group commit for concurrent order requests)."""
+        if self._intake is None:
+            from conveyor.orders.intake import IntakeQueue
+
+            self._intake = IntakeQueue(self, max_batch=self.settings.intake_max_batch)
+        return self._intake
+
+    @property
+    def tokens(self) -> TokenCache:
+        """API tokens seen recently in this process, so a busy client is not looked up on every request."""
+        if self._tokens is None:
+            from conveyor.identity.cache import TokenCache
+
+            self._tokens = TokenCache(self.settings.token_cache_seconds, self.clock)
+        return self._tokens
+
+    def close(self) -> None:
+        if self._intake is not None:
+            self._intake.close()
 
     def make_relay(self) -> OutboxRelay:
         if self.relay is None:
@@ -54,6 +83,7 @@ def register_consumers(container: Container) -> None:
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
     load_all_tables()
-    container = Container(settings=settings, db=Database(settings.database_url), clock=clock or SystemClock())
+    database = Database(settings.database_url, pool_size=settings.db_pool_size)
+    container = Container(settings=settings, db=database, clock=clock or SystemClock())
     register_consumers(container)
     return container

@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     relay_interval_seconds: float = 0.5
     hold_sweep_interval_seconds: float = Field(default=5.0, gt=0,
                                                description="seconds between sweeps that return expired holds")
+    intake_max_batch: int = Field(default=128, ge=1, le=1000,
+                                  description="most orders placed together in one transaction (group commit)")
+    token_cache_seconds: float = Field(default=5.0, ge=0, description="how long a process trusts an API token "
+                                       "it has looked up; revocations elsewhere take effect within this time")
+    db_pool_size: int = Field(default=10, ge=1, description="database connections kept open per process")
     log_json: bool = False
     log_level: str = "INFO"
 

@@ -51,6 +51,7 @@ def revoke_token(token_id: RecordId, principal: Principal = Require(Permission.T
                  c: Container = Depends(container)) -> Response:
     with c.db.write() as conn:
         service.revoke_token(conn, token_id, at=c.clock.now(), user_id=principal.user_id)
+    c.tokens.clear()
     return Response(status_code=204)
 
 
@@ -81,4 +82,5 @@ def update_user(user_id: RecordId, body: UserUpdate, c: Container = Depends(cont
         row = users.update_user(
             conn, user_id, at=c.clock.now(), name=body.name, role=body.role, active=body.active,
             password=body.password, customer_account=body.customer_account, channel_code=body.channel_code)
-        return User.of(row)
+    c.tokens.clear()  # role, scope or active may have changed
+    return User.of(row)

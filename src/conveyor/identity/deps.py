@@ -11,6 +11,7 @@ import hmac
 from typing import Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from conveyor.bootstrap import Container
 from conveyor.identity import service
@@ -47,25 +48,42 @@ def _container(request: Request) -> Container:
     return request.app.state.container  # type: ignore[no-any-return]
 
 
-def optional_principal(request: Request) -> Principal | None:
-    """The caller, or None; cached on the request so several dependencies share one lookup."""
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller, or None; cached on the request so several dependencies share one lookup. A bearer token
+    seen recently is answered from the process's token cache (identity/cache.py) without a database trip;
+    other lookups run in the threadpool."""
     if hasattr(request.state, "principal"):
         return request.state.principal  # type: ignore[no-any-return]
     c = _container(request)
     principal = None
     auth = request.headers.get("authorization", "")
-    now = c.clock.now()
     if auth.lower().startswith("bearer "):
-        with c.db.read() as conn:
-            principal = service.token_principal(conn, auth[7:].strip(), at=now)
+        token = auth[7:].strip()
+        principal = c.tokens.get(token)
+        if principal is None:
+            principal = await run_in_threadpool(_token_lookup, c, token)
         if principal is None:
             request.state.principal = None
             raise NotAuthenticated()
     elif cookie := request.cookies.get(SESSION_COOKIE):
-        with c.db.read() as conn:
-            principal = service.session_principal(conn, cookie, at=now)
+        principal = await run_in_threadpool(_session_lookup, c, cookie)
     request.state.principal = principal
     return principal
+
+
+def _token_lookup(c: Container, token: str) -> Principal | None:
+    with c.db.read() as conn:
+        found = service.token_lookup(conn, token, at=c.clock.now())
+    if found is None:
+        return None
+    principal, expires_at = found
+    c.tokens.put(token, principal, expires_at)
+    return principal
+
+
+def _session_lookup(c: Container, cookie: str) -> Principal | None:
+    with c.db.read() as conn:
+        return service.session_principal(conn, cookie, at=c.clock.now())
 
 
 async def _csrf_token_sent(request: Request) -> str | None:

@@ -74,6 +74,7 @@ def revoke_token(token_id: int, principal: Principal = Require(Permission.TOKEN_
                  c: Container = Depends(container)) -> Response:
     with c.db.write() as conn:
         service.revoke_token(conn, token_id, at=c.clock.now(), user_id=principal.user_id)
+    c.tokens.clear()
     return RedirectResponse("/tokens", status_code=303)
 
 
@@ -116,6 +117,7 @@ def set_active(request: Request, user_id: int, active: bool = Form(...),
     try:
         with c.db.write() as conn:
             users.update_user(conn, user_id, at=c.clock.now(), active=active)
+        c.tokens.clear()
     except DomainError as exc:
         if exc.status == 404:
             raise

@@ -144,8 +144,14 @@ def create_token(conn: Connection, *, user_id: int, name: str, at: datetime,
 
 
 def token_principal(conn: Connection, token: str, *, at: datetime) -> Principal | None:
+    found = token_lookup(conn, token, at=at)
+    return found[0] if found else None
+
+
+def token_lookup(conn: Connection, token: str, *, at: datetime) -> tuple[Principal, datetime | None] | None:
+    """The token's principal and the token's expiry (None: never), if it is valid now."""
     row = conn.execute(
-        select(users, api_tokens.c.scopes, api_tokens.c.id.label("token_id"))
+        select(users, api_tokens.c.scopes, api_tokens.c.id.label("token_id"), api_tokens.c.expires_at)
         .join(api_tokens, api_tokens.c.user_id == users.c.id)
         .where(api_tokens.c.token_hash == _sha256(token), api_tokens.c.revoked_at.is_(None),
                users.c.active.is_(True))
@@ -153,7 +159,7 @@ def token_principal(conn: Connection, token: str, *, at: datetime) -> Principal 
     ).first()
     if row is None:
         return None
-    return _principal(row, via="token", scopes=frozenset(row.scopes.split()))
+    return _principal(row, via="token", scopes=frozenset(row.scopes.split())), row.expires_at
 
 
 def list_tokens(conn: Connection, *, user_id: int | None = None) -> list[Any]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import date
 
 from fastapi import APIRouter, Depends, Header, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from conveyor.bootstrap import Container
 from conveyor.identity.deps import Require, container
@@ -37,24 +39,30 @@ def _detail(c: Container, order_id: int, principal: Principal) -> s.OrderOut:
 
 @router.post("/orders", status_code=201, response_model=s.OrderOut,
              responses={200: {"description": "An existing order: same Idempotency-Key, or same channel and "
-                                             "external_id", "model": s.OrderOut}, **ERRORS})
-def place_order(body: s.OrderIn, response: Response,
-                idempotency_key: str | None = Header(default=None, max_length=200),
-                principal: Principal = Require(Permission.ORDER_CREATE),
-                c: Container = Depends(container)) -> s.OrderOut:
-    """Places an order. Safe to retry: send an `Idempotency-Key`, or an `external_id` unique in the channel."""
+                                             "external_id", "model": s.OrderOut}, **ERRORS,
+                        **problem_responses(409, d409="Not enough stock and the shortage policy is `reject` "
+                                                      "(`insufficient_stock`, with the short lines).")})
+async def place_order(body: s.OrderIn, response: Response,
+                      idempotency_key: str | None = Header(default=None, max_length=200),
+                      principal: Principal = Require(Permission.ORDER_CREATE),
+                      c: Container = Depends(container)) -> s.OrderOut:
+    """Places an order and reserves its stock in the same transaction. Safe to retry: send an
+    `Idempotency-Key`, or an `external_id` unique in the channel.
+
+    Concurrent requests are placed together, several orders per transaction (orders/intake.py); each keeps
+    its own answer."""
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    placed = handlers.place_order(
+    intake = await asyncio.wrap_future(c.intake.submit(
         PlaceOrder(draft=body.to_draft(), actor=principal.actor, idempotency_key=idempotency_key,
                    request_hash=request_hash,
                    only_customer_id=None if principal.is_staff else principal.customer_id,
-                   only_channel_id=None if principal.is_staff else principal.channel_id),
-        uow=c.uow(), config=c.lifecycle)
-    if not placed.created:
-        response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/api/v1/orders/{placed.order_id}"
-    return _detail(c, placed.order_id, principal)
+                   only_channel_id=None if principal.is_staff else principal.channel_id)))
+    response.headers["Location"] = f"/api/v1/orders/{intake.placed.order_id}"
+    if intake.detail is not None:
+        return presenters.order_out(intake.detail)
+    response.status_code = 200
+    response.headers["Idempotent-Replayed"] = "true"
+    return await run_in_threadpool(_detail, c, intake.placed.order_id, principal)
 
 
 @router.get("/orders", response_model=s.OrderPageOut, responses=ERRORS)
