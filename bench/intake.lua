@@ -4,7 +4,8 @@ local token = os.getenv("INTAKE_TOKEN")
 local skus = tonumber(os.getenv("INTAKE_SKUS") or "10000")
 local hot = os.getenv("INTAKE_HOT") == "1"
 local counter = 0
-local thread_id = 0
+thread_id = 0  -- a global: setup() sets it per thread (a local here would shadow it, and every thread would
+               -- send the same external ids, so half the requests would be replays)
 local threads = {}
 
 function setup(thread)
