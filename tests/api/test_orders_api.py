@@ -246,3 +246,27 @@ def test_the_business_calendar_is_configurable(client, auth):
     bad = client.put("/api/v1/lifecycle/calendar", json={**body, "timezone": "Mars/Olympus"},
                      headers=auth("manager"))
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "timezone"
+
+
+@pytest.mark.parametrize("policy", ["complete", "backorder", "hold"])
+def test_the_answer_to_placing_is_the_order_as_stored(client, auth, container, policy):
+    """The POST answer is built from the rows as written (or read back after a hold): it must equal a GET."""
+    from sqlalchemy import update
+
+    from conveyor.customers.tables import customers
+
+    if policy != "complete":
+        with container.db.write() as conn:
+            conn.execute(update(customers).values(shortage_policy=policy))
+    quantity = 2 if policy == "complete" else 1500  # 1000 units of SKU-1 in stock
+    body = order_body(external_id=f"AS-STORED-{policy}", notes="ring twice", tags=["b2b"],
+                      requested_delivery_date="2026-12-01",
+                      lines=[{"sku": "SKU-1", "quantity": quantity, "unit_price": "1.00"},
+                             {"sku": "SKU-3", "quantity": 1, "unit_price": "2.00"}])
+    posted = client.post("/api/v1/orders", json=body, headers=auth("manager"))
+    assert posted.status_code == 201, posted.text
+    fetched = client.get(posted.headers["location"], headers=auth("manager"))
+    assert posted.json() == fetched.json()
+    expected_stage = {"complete": "received", "backorder": "received", "hold": "on_hold"}[policy]
+    assert posted.json()["stage"] == expected_stage
+    assert posted.json()["lines"][0]["missing"] == (0 if policy == "complete" else 500)

@@ -9,6 +9,7 @@ clears the cache at once; in other processes (a second server worker, the CLI) t
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 from datetime import datetime, timedelta
@@ -24,15 +25,16 @@ class TokenCache:
         self.max_entries = max_entries
         self._entries: dict[str, tuple[Principal, datetime]] = {}
         self._lock = threading.Lock()
+        self.inflight: dict[tuple[int, str], asyncio.Task[Principal | None]] = {}  # lookups under way
 
     @staticmethod
-    def _key(token: str) -> str:
+    def key(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
     def get(self, token: str) -> Principal | None:
         if not self.ttl:
             return None
-        entry = self._entries.get(self._key(token))
+        entry = self._entries.get(self.key(token))
         if entry is None or entry[1] <= self.clock.now():
             return None
         return entry[0]
@@ -45,7 +47,7 @@ class TokenCache:
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()
-            self._entries[self._key(token)] = (principal, min(until, expires_at) if expires_at else until)
+            self._entries[self.key(token)] = (principal, min(until, expires_at) if expires_at else until)
 
     def clear(self) -> None:
         with self._lock:

@@ -7,6 +7,7 @@ the page) or a `csrf_token` form field.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from typing import Any
 
@@ -61,7 +62,7 @@ async def optional_principal(request: Request) -> Principal | None:
         token = auth[7:].strip()
         principal = c.tokens.get(token)
         if principal is None:
-            principal = await run_in_threadpool(_token_lookup, c, token)
+            principal = await _lookup_once(c, token)
         if principal is None:
             request.state.principal = None
             raise NotAuthenticated()
@@ -69,6 +70,19 @@ async def optional_principal(request: Request) -> Principal | None:
         principal = await run_in_threadpool(_session_lookup, c, cookie)
     request.state.principal = principal
     return principal
+
+
+async def _lookup_once(c: Container, token: str) -> Principal | None:
+    """One database lookup per token at a time: when a busy client's cache entry expires, its many requests in
+    flight wait for the same lookup instead of each taking a connection."""
+    loop = asyncio.get_running_loop()
+    key = (id(loop), c.tokens.key(token))
+    task = c.tokens.inflight.get(key)
+    if task is None:
+        task = loop.create_task(run_in_threadpool(_token_lookup, c, token))
+        c.tokens.inflight[key] = task
+        task.add_done_callback(lambda _: c.tokens.inflight.pop(key, None))
+    return await asyncio.shield(task)
 
 
 def _token_lookup(c: Container, token: str) -> Principal | None:

@@ -97,6 +97,10 @@ class ConfigCache:
                 self._loaded_at = _time.monotonic()
             return self._value
 
+    def current(self) -> LifecycleConfig | None:
+        """The configuration last loaded, without reading (None if none is loaded)."""
+        return self._value
+
     def invalidate(self) -> None:
         with self._lock:
             self._value = None

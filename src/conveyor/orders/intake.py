@@ -121,12 +121,16 @@ class IntakeQueue:
     def _place(self, cmds: list[PlaceOrder]) -> list[Intake | DomainError]:
         c = self._c
         outcomes: list[Outcome] = place_orders(cmds, uow=c.uow(), config=c.lifecycle)
-        created = [o.order_id for o in outcomes if isinstance(o, Placed) and o.created]
-        details: dict[int, queries.OrderDetail] = {}
-        if created:
+        now = c.clock.now()
+        lifecycle = c.lifecycle.current()  # the batch has just loaded it
+        if lifecycle is None:
             with c.db.read() as conn:
-                details = queries.get_orders(conn, created, principal=None, lifecycle=c.lifecycle.get(conn),
-                                             now=c.clock.now())
+                lifecycle = c.lifecycle.get(conn)
+        details = {o.order_id: queries.detail_of_stored(o.stored, lifecycle, now)
+                   for o in outcomes if isinstance(o, Placed) and o.stored is not None}
+        unread = [o.order_id for o in outcomes if isinstance(o, Placed) and o.created and o.order_id not in details]
+        if unread:  # changed after it was written (put on hold for stock): read as stored
+            with c.db.read() as conn:
+                details.update(queries.get_orders(conn, unread, principal=None, lifecycle=lifecycle, now=now))
         return [o if isinstance(o, DomainError) else Intake(o, details.get(o.order_id) if o.created else None)
                 for o in outcomes]
-

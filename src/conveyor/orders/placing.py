@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -56,7 +56,8 @@ _INSERT_LINES = insert(order_lines)
 _INSERT_KEYS = insert(idempotency_keys)
 _CHANNELS = select(channels.c.id, channels.c.code, channels.c.active, channels.c.shortage_policy).where(
     channels.c.code.in_(bindparam("codes", expanding=True)))
-_CUSTOMERS = select(customers.c.id, customers.c.account, customers.c.active, customers.c.shortage_policy).where(
+_CUSTOMERS = select(customers.c.id, customers.c.account, customers.c.name, customers.c.active,
+                    customers.c.shortage_policy).where(
     customers.c.account.in_(bindparam("accounts", expanding=True)))
 _PRODUCTS = select(products.c.id, products.c.sku, products.c.name, products.c.active).where(
     products.c.sku.in_(bindparam("skus", expanding=True)))
@@ -75,6 +76,20 @@ class Placed:
     order_id: int
     created: bool  # False: an existing order was returned (same idempotency key or channel + external id)
     reason: str | None = None
+    # A new order exactly as stored (rows as dicts), so the API can answer without reading it back; None
+    # when a later step of the same transaction changed it (an inventory hold) or it is not new.
+    stored: Stored | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Stored:
+    order: dict[str, Any]
+    channel: str
+    customer: dict[str, Any]
+    lines: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]
+    held: list[tuple[int, str, int]]  # (line_no, warehouse code, units)
+    missing: dict[int, int]  # line_no -> units backordered
 
 
 Outcome = Placed | DomainError
@@ -152,6 +167,9 @@ class _Ready:
     needs: list[LineNeed]
     allocation: Allocation | None = None
     order_id: int = 0
+    row: dict[str, Any] = field(default_factory=dict)  # as inserted
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    created: dict[str, Any] = field(default_factory=dict)  # the 'created' timeline entry
 
 
 def _external_id(cmd: PlaceOrder) -> str | None:
@@ -267,23 +285,31 @@ def _store(uow: UnitOfWork, ready: list[_Ready], outcomes: list[Outcome | None],
     book_planned(conn, [PlannedOrder(r.order_id, r.needs, r.allocation, r.valid.draft.priority)
                         for r in accepted if r.allocation is not None], actor=INVENTORY, at=at)
     names = dict(sources)
-    conn.execute(INSERT_TIMELINE, [_decision(r, names, at) for r in accepted])
+    decisions = [_decision(r, names, at) for r in accepted]
+    conn.execute(INSERT_TIMELINE, decisions)
     publish_many(conn, [(OrderPlaced(order_id=r.order_id, number=order_number(r.order_id), channel=r.channel.code,
                                      external_id=r.external_id, customer_id=r.customer.id,
                                      currency=r.cmd.draft.currency, total_minor=r.valid.totals.total_minor),
                          str(r.order_id)) for r in accepted], at=at)
-    for r in accepted:
+    for r, decision in zip(accepted, decisions, strict=True):
         assert r.allocation is not None
         if not r.allocation.complete and r.policy == ShortagePolicy.HOLD:
             apply_move(uow, r.order_id, LifecycleState(Stage.RECEIVED), Action.HOLD.value, actor=INVENTORY,
                        reason=f"Waiting for stock: {r.allocation.describe_short()}", lifecycle=lifecycle)
-        outcomes[r.index] = Placed(r.order_id, created=True)
+            outcomes[r.index] = Placed(r.order_id, created=True)
+            continue
+        outcomes[r.index] = Placed(r.order_id, created=True, stored=Stored(
+            order=r.row, channel=r.channel.code,
+            customer={"id": r.customer.id, "account": r.customer.account, "name": r.customer.name},
+            lines=r.lines, timeline=[r.created, decision],
+            held=[(n, names.get(w, str(w)), q) for n, w, q in sorted(r.allocation.reserved)],
+            missing={n: q for n, _, q in r.allocation.short}))
 
 
 def _insert_orders(conn: Connection, accepted: list[_Ready], at: datetime, lifecycle: LifecycleConfig) -> None:
     """Orders (ids come back in parameter order), their lines, 'created' timeline entries and keys."""
     due = lifecycle.due_at(Stage.RECEIVED, at)
-    ids = conn.execute(_INSERT_ORDERS, [dict(
+    rows = [dict(
         channel_id=r.channel.id, external_id=r.external_id, customer_id=r.customer.id, currency=r.cmd.draft.currency,
         stage=Stage.RECEIVED.value, held_from=None, stage_entered_at=at, stage_due_at=due,
         priority=r.valid.draft.priority, requested_delivery_date=r.valid.draft.requested_delivery_date,
@@ -291,19 +317,21 @@ def _insert_orders(conn: Connection, accepted: list[_Ready], at: datetime, lifec
         tags=list(r.valid.tags), subtotal_minor=r.valid.totals.subtotal_minor,
         discount_minor=r.valid.totals.discount_minor, tax_minor=r.valid.totals.tax_minor,
         shipping_minor=r.valid.totals.shipping_minor, total_minor=r.valid.totals.total_minor,
-        created_by=r.cmd.actor, created_at=at, updated_at=at) for r in accepted]).scalars().all()
-    for r, order_id in zip(accepted, ids, strict=True):
+        created_by=r.cmd.actor, created_at=at, updated_at=at) for r in accepted]
+    ids = conn.execute(_INSERT_ORDERS, rows).scalars().all()
+    for r, row, order_id in zip(accepted, rows, ids, strict=True):
         r.order_id = int(order_id)
-    conn.execute(_INSERT_LINES, [
-        dict(order_id=r.order_id, line_no=line.line_no, product_id=line.product_id, sku=line.sku, name=line.name,
-             quantity=line.quantity, unit_price_minor=line.unit_price_minor, discount_minor=line.discount_minor,
-             tax_minor=line.tax_minor, total_minor=line.total_minor)
-        for r in accepted for line in r.valid.lines])
-    conn.execute(INSERT_TIMELINE, [dict(
-        order_id=r.order_id, at=at, actor=r.cmd.actor, kind="created", action=None, from_stage=None,
-        to_stage=Stage.RECEIVED.value, reason=f"Received via channel {r.channel.code}",
-        data={"external_id": r.external_id, "lines": len(r.valid.lines), "total_minor": r.valid.totals.total_minor,
-              "currency": r.cmd.draft.currency}) for r in accepted])
+        r.row = {"id": r.order_id, **row}
+        r.lines = [dict(order_id=r.order_id, line_no=line.line_no, product_id=line.product_id, sku=line.sku,
+                        name=line.name, quantity=line.quantity, unit_price_minor=line.unit_price_minor,
+                        discount_minor=line.discount_minor, tax_minor=line.tax_minor, total_minor=line.total_minor)
+                   for line in r.valid.lines]
+        r.created = dict(order_id=r.order_id, at=at, actor=r.cmd.actor, kind="created", action=None, from_stage=None,
+                         to_stage=Stage.RECEIVED.value, reason=f"Received via channel {r.channel.code}",
+                         data={"external_id": r.external_id, "lines": len(r.valid.lines),
+                               "total_minor": r.valid.totals.total_minor, "currency": r.cmd.draft.currency})
+    conn.execute(_INSERT_LINES, [line for r in accepted for line in r.lines])
+    conn.execute(INSERT_TIMELINE, [r.created for r in accepted])
     keys = [_key_row(r.cmd, r.order_id, at) for r in accepted if r.cmd.idempotency_key]
     if keys:
         conn.execute(_INSERT_KEYS, keys)

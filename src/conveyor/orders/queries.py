@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.engine import Connection
@@ -21,6 +22,9 @@ from conveyor.orders.domain import order_number, parse_order_number
 from conveyor.orders.lifecycle import DEFAULT_STAGES, LifecycleState, Stage, allowed_actions
 from conveyor.orders.tables import order_lines, order_timeline, orders
 from conveyor.warehouses.tables import warehouses
+
+if TYPE_CHECKING:
+    from conveyor.orders.placing import Stored
 
 
 def scope_clause(principal: Principal | None) -> ColumnElement[bool]:
@@ -208,6 +212,21 @@ def sla_clock(row: Any, lifecycle: LifecycleConfig, now: datetime) -> SlaClock:
         time_left=lifecycle.time_left(due, now), breached=due is not None and now > due,
         sla_hours=float(definition.sla_hours) if definition.sla_hours is not None else None,
     )
+
+
+def detail_of_stored(stored: Stored, lifecycle: LifecycleConfig, now: datetime) -> OrderDetail:
+    """The detail of an order just placed, from the rows as written (placing.Stored): no read-back."""
+    row = SimpleNamespace(**stored.order)
+    held: dict[int, list[tuple[str, int, str]]] = {}
+    for line_no, code, units in stored.held:
+        held.setdefault(line_no, []).append((code, units, "active"))
+    state = LifecycleState(Stage(row.stage), Stage(row.held_from) if row.held_from else None)
+    return OrderDetail(
+        order=row, number=order_number(row.id), channel=stored.channel, customer=SimpleNamespace(**stored.customer),
+        lines=[SimpleNamespace(**line) for line in stored.lines],
+        timeline=[SimpleNamespace(**entry) for entry in stored.timeline], sla=sla_clock(row, lifecycle, now),
+        allowed_actions=[a.value for a in allowed_actions(state)],
+        stock={n: LineStock(held.get(n, []), stored.missing.get(n, 0)) for n in set(held) | set(stored.missing)})
 
 
 def get_order(conn: Connection, order_id: int, *, principal: Principal | None, lifecycle: LifecycleConfig,
