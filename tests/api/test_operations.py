@@ -122,6 +122,7 @@ def test_metrics_count_orders_by_stage_and_sla_and_the_requests_served(
     assert "conveyor_outbox_pending 0.0" in text
     assert "conveyor_outbox_dead 1.0" in text
     assert "conveyor_outbox_lag_seconds 0.0" in text
+    assert "conveyor_intake_batches_total 0.0" in text and "conveyor_intake_orders_total 0.0" in text
     assert 'conveyor_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
     assert "conveyor_http_request_seconds_bucket" in text
 
@@ -210,3 +211,14 @@ def test_outbox_commands_show_replay_and_drain(cli: CliRunner, container: Contai
     assert drain.exit_code == 0, drain.output
     assert "delivered: 1  retried: 0  dead: 0" in drain.output
     assert _outbox_row(container, dead_id).status == "done"
+
+
+def test_metrics_count_the_intake_queues_batches_and_orders(client: TestClient, seeded: dict[str, Any],
+                                                            auth: Any) -> None:
+    body = {"customer": "C-001", "currency": "EUR", "lines": [{"sku": "SKU-1", "quantity": 1, "unit_price": "1.00"}],
+            "ship_to": {"name": "A", "line1": "Prinsengracht 263", "city": "Amsterdam", "postal_code": "1016 GV",
+                        "country": "NL"}}
+    for _ in range(2):
+        assert client.post("/api/v1/orders", json=body, headers=auth("manager")).status_code == 201
+    text = client.get("/metrics", headers=auth("manager")).text
+    assert "conveyor_intake_batches_total 2.0" in text and "conveyor_intake_orders_total 2.0" in text

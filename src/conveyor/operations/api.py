@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from pydantic import BaseModel, Field
 from sqlalchemy import case, func, select
@@ -148,6 +148,11 @@ class ScrapeCollector(Collector):
                                 value=status.dead)
         yield GaugeMetricFamily("conveyor_outbox_lag_seconds", "Age of the oldest undelivered event",
                                 value=status.lag_seconds(now))
+        intake = self.c.intake
+        yield CounterMetricFamily("conveyor_intake_batches", "Order batches placed by this process's intake queue",
+                                  value=intake.batches)
+        yield CounterMetricFamily("conveyor_intake_orders", "Order requests answered by this process's intake "
+                                  "queue (orders per batch = orders / batches)", value=intake.orders)
 
 
 def scrape(c: Container, app_registry: CollectorRegistry | None) -> bytes:
