@@ -321,7 +321,7 @@ def main() -> None:
         per_order = {k: 1000 * (cpu_after[k] - cpu_before[k]) / max(1, answered) for k in cpu_after}
         print(f"          CPU per order: server {per_order['server']:.2f} ms, PostgreSQL "
               f"{per_order['postgresql']:.2f} ms; {new_orders} new orders for {answered} answers "
-              f"(more orders than answers: requests still in flight when wrk stopped)")
+              f"(fewer orders would mean replays; a few more, requests in flight when wrk stopped)")
         hot = run_wrk(port, token, args.clients, max(5, args.seconds // 2), args.skus, hot=True)
         print(f"  hot SKU {hot.orders_per_s:9.1f} orders/s  p50 {hot.p50_ms:7.1f} ms  p99 {hot.p99_ms:7.1f} ms  "
               f"errors {hot.errors}  wrk CPU share {hot.cpu_share:.1%}")
