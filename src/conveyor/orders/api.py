@@ -42,10 +42,10 @@ def _detail(c: Container, order_id: int, principal: Principal) -> s.OrderOut:
                                              "external_id", "model": s.OrderOut}, **ERRORS,
                         **problem_responses(409, d409="Not enough stock and the shortage policy is `reject` "
                                                       "(`insufficient_stock`, with the short lines).")})
-async def place_order(body: s.OrderIn, response: Response,
+async def place_order(body: s.OrderIn,
                       idempotency_key: str | None = Header(default=None, max_length=200),
                       principal: Principal = Require(Permission.ORDER_CREATE),
-                      c: Container = Depends(container)) -> s.OrderOut:
+                      c: Container = Depends(container)) -> Response:
     """Places an order and reserves its stock in the same transaction. Safe to retry: send an
     `Idempotency-Key`, or an `external_id` unique in the channel.
 
@@ -57,12 +57,14 @@ async def place_order(body: s.OrderIn, response: Response,
                    request_hash=request_hash,
                    only_customer_id=None if principal.is_staff else principal.customer_id,
                    only_channel_id=None if principal.is_staff else principal.channel_id)))
-    response.headers["Location"] = f"/api/v1/orders/{intake.placed.order_id}"
+    location = {"Location": f"/api/v1/orders/{intake.placed.order_id}"}
     if intake.detail is not None:
-        return presenters.order_out(intake.detail)
-    response.status_code = 200
-    response.headers["Idempotent-Replayed"] = "true"
-    return await run_in_threadpool(_detail, c, intake.placed.order_id, principal)
+        # Serialised once here: returning the model would have FastAPI validate it again against response_model.
+        return Response(presenters.order_out(intake.detail).model_dump_json(), status_code=201,
+                        media_type="application/json", headers=location)
+    out = await run_in_threadpool(_detail, c, intake.placed.order_id, principal)
+    return Response(out.model_dump_json(), status_code=200, media_type="application/json",
+                    headers={**location, "Idempotent-Replayed": "true"})
 
 
 @router.get("/orders", response_model=s.OrderPageOut, responses=ERRORS)
