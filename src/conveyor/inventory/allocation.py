@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from conveyor.inventory import ledger
+from conveyor.inventory.freed import Freed
 from conveyor.inventory.ledger import Move
 from conveyor.inventory.tables import backorders, reservations, stock_levels
 from conveyor.warehouses.tables import warehouses
@@ -201,28 +202,32 @@ def _active(conn: Connection, order_id: int) -> list[tuple[int, int, int, int]]:
 
 
 def _settle(conn: Connection, order_id: int, move: Move,
-            book: Callable[[Connection, int, int, int, Move], None], status: str) -> int:
-    """Books every active reservation of the order with `book` (release or ship), in balance order."""
-    units = 0
+            book: Callable[[Connection, int, int, int, Move], None], status: str) -> list[tuple[int, int, int]]:
+    """Books every active reservation of the order with `book` (release or ship), in balance order; the
+    (product, warehouse, units) booked."""
+    booked: list[tuple[int, int, int]] = []
     for product_id, warehouse_id, rid, quantity in _active(conn, order_id):
         if quantity:
             book(conn, product_id, warehouse_id, quantity, move)
-            units += quantity
+            booked.append((product_id, warehouse_id, quantity))
         conn.execute(_CLOSE_RESERVATION, {"rid": rid, "status": status, "at": move.at})
-    return units
+    return booked
 
 
-def release_order(conn: Connection, order_id: int, move: Move) -> int:
-    """Returns everything the order still holds to available stock, and drops its backorders."""
-    released = _settle(conn, order_id, move, ledger.release, "released")
+def release_order(conn: Connection, order_id: int, move: Move) -> Freed:
+    """Returns everything the order still holds to available stock, and drops its backorders; what it freed,
+    for the caller to publish (freed.publish_freed) so that waiting backorders can take it."""
+    freed = Freed()
+    for product_id, warehouse_id, units in _settle(conn, order_id, move, ledger.release, "released"):
+        freed.add(product_id, warehouse_id, units)
     conn.execute(update(backorders).where(backorders.c.order_id == order_id, backorders.c.filled_at.is_(None))
                  .values(quantity=0, filled_at=move.at))
-    return released
+    return freed
 
 
 def ship_order(conn: Connection, order_id: int, move: Move) -> int:
     """Reserved units of the order leave: on hand and reserved go down together."""
-    return _settle(conn, order_id, move, ledger.ship, "shipped")
+    return sum(units for _, _, units in _settle(conn, order_id, move, ledger.ship, "shipped"))
 
 
 def open_backorders(conn: Connection, order_id: int) -> list[tuple[int, int, int, int]]:

@@ -1,10 +1,11 @@
-"""Backorders fill themselves when stock arrives: the `stock.received` consumer.
+"""Backorders fill themselves when stock becomes available: the `stock.received` and `stock.freed` consumer.
 
-Runs after the receipt's transaction, from the outbox relay. One unit of work per delivery: the product's
-open backorders, highest priority first and then oldest, take what they still miss; each order that got
-stock gets a timeline entry, and an order that is now complete and was put on hold by inventory for
-lack of stock is released to the stage it was held from. Filling only takes what backorders still miss,
-so delivering the same event twice changes nothing the second time.
+Runs after the transaction that received or freed the stock, from the outbox relay. One unit of work per
+delivery: the product's open backorders, highest priority first and then oldest, take what they still miss;
+each order that got stock gets a timeline entry naming the cause (stock arrived, an order gave stock back,
+a hold ended, ...), and an order that is now complete and was put on hold by inventory for lack of stock is
+released to the stage it was held from. Filling only takes what backorders still miss, so delivering the
+same event twice changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from conveyor.inventory import events
 from conveyor.inventory.allocation import fill_order_backorders, open_backorders, warehouse_order
 from conveyor.inventory.ledger import Move
 from conveyor.inventory.tables import backorders, stock_levels
@@ -27,6 +29,19 @@ from conveyor.platform.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from conveyor.bootstrap import Container
+
+ARRIVED = "Stock arrived"
+# What the timeline says stock became available by, per `stock.freed` reason.
+CAUSES = {
+    events.ORDER_RELEASED: "Stock released by a cancelled or closed order",
+    events.HOLD_RELEASED: "Stock released from a hold",
+    events.HOLD_EXPIRED: "Stock freed by an expired hold",
+    events.ADJUSTMENT: "Stock adjusted up",
+    events.COUNT: "A count found more stock",
+    events.TRANSFER: "Stock transferred in",
+    events.SAFETY_LOWERED: "Safety stock lowered",
+}
+FREED = "Stock became available"  # a reason this code does not know (an event from a newer version)
 
 
 def _waiting_orders(conn: Connection, product_id: int) -> list[int]:
@@ -51,7 +66,7 @@ def _lock_balances(conn: Connection, order_ids: list[int], warehouse_ids: list[i
                 .with_for_update())
 
 
-def _describe(before: dict[int, int], after: dict[int, int]) -> str:
+def _describe(before: dict[int, int], after: dict[int, int], cause: str) -> str:
     parts = []
     for line_no, missing in sorted(before.items()):
         left = after.get(line_no, 0)
@@ -59,7 +74,7 @@ def _describe(before: dict[int, int], after: dict[int, int]) -> str:
             continue
         parts.append(f"line {line_no} now fully reserved" if left == 0
                      else f"line {line_no}: {missing - left} more reserved, {left} still missing")
-    return "Stock arrived: " + "; ".join(parts)
+    return f"{cause}: " + "; ".join(parts)
 
 
 def _missing_by_line(conn: Connection, order_id: int) -> dict[int, int]:
@@ -83,7 +98,8 @@ def _held_by_inventory(conn: Connection, order_id: int) -> LifecycleState | None
     return LifecycleState(Stage.ON_HOLD, Stage(order.held_from))
 
 
-def _fill_order(uow: UnitOfWork, container: Container, order_id: int, warehouse_ids: list[int]) -> bool:
+def _fill_order(uow: UnitOfWork, container: Container, order_id: int, warehouse_ids: list[int],
+                cause: str) -> bool:
     conn, at = uow.conn, uow.clock.now()
     before = _missing_by_line(conn, order_id)
     complete = fill_order_backorders(conn, order_id, Move(actor=INVENTORY, at=at, reference=f"order:{order_id}",
@@ -91,20 +107,22 @@ def _fill_order(uow: UnitOfWork, container: Container, order_id: int, warehouse_
     after = _missing_by_line(conn, order_id)
     if after == before:
         return False  # nothing arrived for this order: no entry
-    add_timeline(conn, order_id=order_id, at=at, actor=INVENTORY, kind="decision", reason=_describe(before, after),
-              data={"missing_before": {str(k): v for k, v in before.items()},
-                    "missing_after": {str(k): v for k, v in after.items()}})
+    add_timeline(conn, order_id=order_id, at=at, actor=INVENTORY, kind="decision",
+                 reason=_describe(before, after, cause),
+                 data={"missing_before": {str(k): v for k, v in before.items()},
+                       "missing_after": {str(k): v for k, v in after.items()}})
     if not complete:
         return False
     if (held := _held_by_inventory(conn, order_id)) is not None:
         with suppress(Conflict):  # someone moved the order meanwhile: their move stands
-            apply_move(uow, order_id, held, Action.RELEASE.value, actor=INVENTORY, reason="Stock arrived",
-                   lifecycle=container.lifecycle.get(conn))
+            apply_move(uow, order_id, held, Action.RELEASE.value, actor=INVENTORY, reason=cause,
+                       lifecycle=container.lifecycle.get(conn))
     return True
 
 
-def fill_backorders(container: Container, product_id: int) -> list[int]:
-    """Fills the product's open backorders from available stock; the ids of orders now complete."""
+def fill_backorders(container: Container, product_id: int, cause: str = ARRIVED) -> list[int]:
+    """Fills the product's open backorders from available stock; the ids of orders now complete. `cause`
+    starts the timeline entries (and is the reason of the release from an inventory hold)."""
     completed: list[int] = []
     with container.uow() as uow:
         conn = uow.conn
@@ -114,7 +132,7 @@ def fill_backorders(container: Container, product_id: int) -> list[int]:
         warehouse_ids = warehouse_order(conn)
         _lock_balances(conn, order_ids, warehouse_ids)
         for order_id in order_ids:
-            if _fill_order(uow, container, order_id, warehouse_ids):
+            if _fill_order(uow, container, order_id, warehouse_ids, cause):
                 completed.append(order_id)
     return completed
 
@@ -124,5 +142,14 @@ def on_stock_received(container: Container) -> Callable[[dict[str, Any]], None]:
 
     def handle(payload: dict[str, Any]) -> None:
         fill_backorders(container, int(payload["product_id"]))
+
+    return handle
+
+
+def on_stock_freed(container: Container) -> Callable[[dict[str, Any]], None]:
+    """The outbox handler for `stock.freed`: the same filling, with the reason on the timeline."""
+
+    def handle(payload: dict[str, Any]) -> None:
+        fill_backorders(container, int(payload["product_id"]), CAUSES.get(str(payload.get("reason")), FREED))
 
     return handle

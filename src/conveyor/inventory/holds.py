@@ -3,7 +3,8 @@
 A hold reserves every line or nothing. Its units are ordinary reservations (kind 'hold') with an
 `expires_at`; the sweeper (inventory.sweeper) returns expired ones to available stock every few seconds, so
 a hold may outlive its expiry by up to one sweep interval. Ledger rows of a hold carry the reference
-`hold:<reference>`.
+`hold:<reference>`. Releasing or expiring a hold publishes `stock.freed` in the same transaction, so
+backorders waiting for those products fill (inventory.backorder_filler).
 
 Lock order: reservation rows first (by id), then balances in (product id, warehouse priority) order, the
 same as every other stock change, so a release, an expiry sweep and an order never wait on each other in a
@@ -21,6 +22,8 @@ from sqlalchemy.engine import Connection
 
 from conveyor.inventory import ledger
 from conveyor.inventory.allocation import warehouse_order
+from conveyor.inventory.events import HOLD_EXPIRED, HOLD_RELEASED
+from conveyor.inventory.freed import Freed, publish_freed
 from conveyor.inventory.ledger import Move
 from conveyor.inventory.tables import reservations, stock_movements
 from conveyor.kernel.errors import Conflict, FieldProblem, ValidationFailed
@@ -185,17 +188,19 @@ def _lock_in_order(conn: Connection, rows: list[Any]) -> list[Any]:
 
 def _close(conn: Connection, rows: list[Any], status: str, move: Move) -> tuple[set[str], int]:
     """Returns the rows' units to available stock and marks them `status`; the references closed and the
-    units returned (rows another transaction closed meanwhile are skipped)."""
+    units returned (rows another transaction closed meanwhile are skipped). Every way a hold ends comes
+    through here, so here it publishes `stock.freed` for the units returned, for waiting backorders."""
     closed: set[str] = set()
-    units = 0
+    freed = Freed()
     for row in _lock_in_order(conn, rows):
         if row.quantity:
             ledger.release(conn, row.product_id, row.warehouse_id, row.quantity,
                            replace(move, reference=ledger_reference(row.reference)))
-            units += int(row.quantity)
+            freed.add(row.product_id, row.warehouse_id, int(row.quantity))
         conn.execute(_CLOSE, {"rid": row.id, "status": status, "at": move.at})
         closed.add(row.reference)
-    return closed, units
+    publish_freed(conn, freed, reason=HOLD_EXPIRED if status == EXPIRED else HOLD_RELEASED, at=move.at)
+    return closed, freed.total()
 
 
 def release_hold(conn: Connection, hold_reference: str, move: Move) -> int:

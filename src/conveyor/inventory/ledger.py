@@ -197,12 +197,16 @@ def ship(conn: Connection, product_id: int, warehouse_id: int, quantity: int, mo
     _record(conn, SHIPMENT, product_id, warehouse_id, -quantity, -quantity, move)
 
 
-def set_safety(conn: Connection, product_id: int, warehouse_id: int, safety: int, at: datetime) -> None:
+def set_safety(conn: Connection, product_id: int, warehouse_id: int, safety: int, at: datetime) -> int:
+    """Sets the safety stock; the change (new - old, negative when less is kept back now)."""
     if safety < 0:
         raise ValidationFailed("invalid_quantity", "safety stock is zero or more", "safety")
     ensure_levels(conn, [(product_id, warehouse_id)], at)
+    before = conn.execute(select(stock_levels.c.safety).where(_level).with_for_update(),
+                          dict(p=product_id, w=warehouse_id)).scalar()
     conn.execute(update(stock_levels).where(_level).values(safety=safety, updated_at=at),
                  dict(p=product_id, w=warehouse_id))
+    return safety - int(before or 0)
 
 
 def available(conn: Connection, product_id: int, warehouse_id: int) -> int:

@@ -17,7 +17,8 @@ from sqlalchemy.engine import Connection
 
 from conveyor.catalog.tables import products
 from conveyor.inventory import ledger
-from conveyor.inventory.events import StockReceived
+from conveyor.inventory.events import ADJUSTMENT, COUNT, SAFETY_LOWERED, TRANSFER
+from conveyor.inventory.freed import Freed, publish_freed
 from conveyor.inventory.ledger import Move
 from conveyor.inventory.receiving import receive_and_publish
 from conveyor.inventory.schemas import AdjustmentIn, CountIn, ReceiptIn, SafetyIn, TransferIn
@@ -122,7 +123,9 @@ def _level(product_id: int, warehouse_id: int) -> ColumnElement[bool]:
 
 def book(uow: UnitOfWork, command: StockCommand, *, actor: str, at: datetime, ids: Ids | None = None) -> None:
     """One stock change, through the ledger, in the caller's unit of work. Unknown SKUs and warehouses are
-    refused with their field. Receipts and transfers publish `stock.received` for waiting backorders."""
+    refused with their field. A receipt publishes `stock.received`; a change that can raise
+    available-to-promise (an adjustment or count up, a transfer in, less safety stock) publishes
+    `stock.freed`; either lets waiting backorders fill."""
     conn = uow.conn
     ids = ids or Ids.of(conn, [command])
     product_id = ids.product(command.sku)
@@ -135,17 +138,26 @@ def book(uow: UnitOfWork, command: StockCommand, *, actor: str, at: datetime, id
             receive(uow, product_id, warehouse_id, command.quantity, command.reference,
                     Move(actor, at, reference=f"receipt:{command.reference.strip()}"))
     elif isinstance(command, AdjustmentIn):
-        ledger.adjust(conn, product_id, ids.warehouse(command.warehouse), command.delta,
-                      Move(actor, at, reason=command.reason.strip()))
+        warehouse_id = ids.warehouse(command.warehouse)
+        ledger.adjust(conn, product_id, warehouse_id, command.delta, Move(actor, at, reason=command.reason.strip()))
+        _freed(conn, product_id, warehouse_id, command.delta, ADJUSTMENT, at)
     elif isinstance(command, CountIn):
-        ledger.count(conn, product_id, ids.warehouse(command.warehouse), command.counted,
-                     Move(actor, at, reference=f"count:{command.reference.strip()}"))
+        warehouse_id = ids.warehouse(command.warehouse)
+        delta = ledger.count(conn, product_id, warehouse_id, command.counted,
+                             Move(actor, at, reference=f"count:{command.reference.strip()}"))
+        _freed(conn, product_id, warehouse_id, delta, COUNT, at)
     elif isinstance(command, TransferIn):
         source = ids.warehouse(command.from_warehouse, "from_warehouse")
         target = ids.warehouse(command.to_warehouse, "to_warehouse")
         ledger.transfer(conn, product_id, source, target, command.quantity,
                         Move(actor, at, reference=f"transfer:{command.from_warehouse}>{command.to_warehouse}"))
-        uow.publish(StockReceived(product_id=product_id, warehouse_id=target, quantity=command.quantity),
-                    key=f"product:{product_id}")
+        _freed(conn, product_id, target, command.quantity, TRANSFER, at)
     else:
-        ledger.set_safety(conn, product_id, ids.warehouse(command.warehouse), command.safety, at)
+        warehouse_id = ids.warehouse(command.warehouse)
+        change = ledger.set_safety(conn, product_id, warehouse_id, command.safety, at)
+        _freed(conn, product_id, warehouse_id, -change, SAFETY_LOWERED, at)
+
+
+def _freed(conn: Connection, product_id: int, warehouse_id: int, units: int, reason: str, at: datetime) -> None:
+    """Publishes `stock.freed` when `units` more may be promised now; nothing for zero or fewer."""
+    publish_freed(conn, Freed.of(product_id, warehouse_id, units), reason=reason, at=at)

@@ -3,7 +3,8 @@
 A hold can therefore outlive its `expires_at` by up to one sweep interval (5 s by default); available-to-
 promise counts its units as reserved until the sweep. Each sweep first counts due holds in a read
 transaction, so an idle sweeper never takes the (SQLite) write lock. Several processes may sweep at once:
-rows are closed under locks and a row another sweeper closed is skipped.
+rows are closed under locks and a row another sweeper closed is skipped. Expiring publishes `stock.freed`
+in the sweep's transaction (holds._close), so backorders waiting for those products fill.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ from sqlalchemy import and_, insert, update
 from sqlalchemy.engine import Connection
 
 from conveyor.inventory.allocation import fill_order_backorders, open_backorders, release_order, ship_order
+from conveyor.inventory.events import ORDER_RELEASED
+from conveyor.inventory.freed import publish_freed
 from conveyor.inventory.ledger import Move
 from conveyor.kernel.errors import Conflict
 from conveyor.orders.config import LifecycleConfig
@@ -54,8 +56,8 @@ def apply_move(uow: UnitOfWork, order_id: int, before: LifecycleState, action_na
 
 
 def _stock_effect(conn: Connection, order_id: int, action: Action, move: Move) -> None:
-    if action in (Action.CANCEL, Action.CLOSE):
-        release_order(conn, order_id, move)
+    if action in (Action.CANCEL, Action.CLOSE):  # what the order gave back may fill waiting backorders
+        publish_freed(conn, release_order(conn, order_id, move), reason=ORDER_RELEASED, at=move.at)
     elif action == Action.SHIP:
         ship_order(conn, order_id, move)
     elif action == Action.RESERVE and not fill_order_backorders(conn, order_id, move):
