@@ -11,7 +11,7 @@ DEMO_DB ?= var/demo.db
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint typecheck bench install assets chromium clean serve
+.PHONY: wrk demo test lint typecheck bench install assets chromium clean serve
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +51,15 @@ typecheck: install
 test: install chromium lint typecheck
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
-bench: install
+wrk:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
+
+# Every benchmark on SQLite; for PostgreSQL pass --database postgresql://... to each script (bench/README.md).
+bench: install wrk
 	$(BIN)/python bench/orders_api.py
+	$(BIN)/python bench/intake.py --database sqlite --clients 64 --seconds 20
+	$(BIN)/python bench/availability.py --database sqlite
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var .pytest_cache .ruff_cache .mypy_cache .hypothesis
