@@ -17,13 +17,16 @@ from conveyor.platform.web import PACKAGE_ROOT
 from conveyor.settings import Settings
 
 # Every area that exposes routes; each module has a `router`.
+# Routes are matched in this order, one by one: the order intake API comes first because it is the hottest
+# path (matching it after ~100 other routes cost 4% of the server's CPU in bench/intake.py).
 ROUTER_MODULES = [
+    "conveyor.orders.api",
     "conveyor.identity.api", "conveyor.identity.views", "conveyor.identity.pages",
     "conveyor.catalog.api", "conveyor.catalog.views",
     "conveyor.customers.api", "conveyor.customers.views",
     "conveyor.warehouses.api", "conveyor.warehouses.views",
     "conveyor.channels.api", "conveyor.channels.views",
-    "conveyor.orders.api", "conveyor.orders.lifecycle_api", "conveyor.orders.views",
+    "conveyor.orders.lifecycle_api", "conveyor.orders.views",
     "conveyor.inventory.api", "conveyor.inventory.views", "conveyor.inventory.holds_api",
     "conveyor.operations.api", "conveyor.operations.views",
     "conveyor.web.views",
