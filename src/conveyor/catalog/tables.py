@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, func
 
 from conveyor.platform.db import UtcDateTime, metadata
 
@@ -23,3 +23,14 @@ products = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# Search by part of a SKU, name or GTIN, any case: a trigram index on PostgreSQL (pg_trgm), which the product
+# list (catalog.queries) and the stock list (inventory.queries.list_stock) use through the same lower(...)
+# expressions. SQLite has no such index type; there
+# the search reads the products (migration 0003 creates this on PostgreSQL only, and Alembic's comparison
+# skips expression indexes on SQLite).
+Index("ix_products_search",
+      func.lower(products.c.sku).label("sku_lower"), func.lower(products.c.name).label("name_lower"),
+      func.lower(products.c.gtin).label("gtin_lower"), postgresql_using="gin",
+      postgresql_ops={"sku_lower": "gin_trgm_ops", "name_lower": "gin_trgm_ops", "gtin_lower": "gin_trgm_ops"},
+      ).ddl_if(dialect="postgresql")

@@ -10,10 +10,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    func,
 )
 
-from conveyor.catalog.tables import products
 from conveyor.platform.db import UtcDateTime, metadata
 
 ID = BigInteger().with_variant(Integer, "sqlite")
@@ -56,16 +54,6 @@ stock_movements = Table(
     # A SKU's latest movements (`conveyor stock show`, /stock/{sku}) without reading its whole history.
     Index("ix_stock_movements_product", "product_id", "id"),
 )
-
-# The stock list's search (part of a SKU, name or GTIN, any case): a trigram index on PostgreSQL (pg_trgm),
-# which queries.list_stock uses through the same lower(...) expressions. SQLite has no such index type; there
-# the search reads the products (migration 0003 creates this on PostgreSQL only, and Alembic's comparison
-# skips expression indexes on SQLite).
-Index("ix_products_search",
-      func.lower(products.c.sku).label("sku_lower"), func.lower(products.c.name).label("name_lower"),
-      func.lower(products.c.gtin).label("gtin_lower"), postgresql_using="gin",
-      postgresql_ops={"sku_lower": "gin_trgm_ops", "name_lower": "gin_trgm_ops", "gtin_lower": "gin_trgm_ops"},
-      ).ddl_if(dialect="postgresql")
 
 # What is held, for whom: an order line's allocation, or a hold for a cart or quote with an expiry.
 reservations = Table(
