@@ -267,3 +267,29 @@ def test_delivering_stock_freed_twice_reserves_nothing_twice(container, seeded):
     assert fill_backorders(container, scarce) == []
     assert [e[0] for e in _timeline(container, waiting)].count("decision") == 2, "one intake, one filling"
     assert _order(container, waiting) == ("received", None)
+
+
+def test_opening_a_closed_warehouse_again_fills_orders_waiting_for_its_stock(container, seeded):
+    from conveyor.warehouses.handlers import update_warehouse
+    from conveyor.warehouses.schemas import WarehousePatch
+
+    wh = seeded["warehouse"]
+    scarce = _scarce(container, wh, units=0)
+    with container.db.write() as conn:
+        old = add_warehouse(conn, at=container.clock.now(), code="OLD", priority=300)
+        add_stock(conn, at=container.clock.now(), product_id=scarce, warehouse_id=old, quantity=5)
+        conn.execute(update(warehouses).where(warehouses.c.id == old).values(active=False))
+    waiting = _place(container, ("SCARCE", 3))
+    assert _missing(container, waiting) == 3, "a closed warehouse ships nothing"
+    with container.db.write() as conn:  # a name change of a closed warehouse publishes nothing
+        update_warehouse(conn, old, WarehousePatch(name="Old hall"), at=container.clock.now())
+    with container.db.write() as conn:
+        update_warehouse(conn, old, WarehousePatch(active=True), at=container.clock.now())
+    with container.db.read() as conn:
+        events = conn.execute(select(outbox.c.event, outbox.c.payload)
+                              .where(outbox.c.event == "warehouse.activated")).all()
+    assert [(e, dict(p)) for e, p in events] == [("warehouse.activated", {"warehouse_id": old, "code": "OLD"})]
+
+    _drain_and_verify(container)
+    assert (_order(container, waiting), _missing(container, waiting)) == (("received", None), 0)
+    assert _timeline(container, waiting)[-2:] == _released("Warehouse OLD opened again")

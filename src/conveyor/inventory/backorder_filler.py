@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from conveyor.inventory import events
@@ -41,6 +41,7 @@ CAUSES = {
     events.TRANSFER: "Stock transferred in",
     events.SAFETY_LOWERED: "Safety stock lowered",
 }
+REOPENED = "Warehouse {code} opened again"
 FREED = "Stock became available"  # a reason this code does not know (an event from a newer version)
 
 
@@ -151,5 +152,29 @@ def on_stock_freed(container: Container) -> Callable[[dict[str, Any]], None]:
 
     def handle(payload: dict[str, Any]) -> None:
         fill_backorders(container, int(payload["product_id"]), CAUSES.get(str(payload.get("reason")), FREED))
+
+    return handle
+
+
+_WAITING_WITH_STOCK_AT = (
+    select(backorders.c.product_id).distinct()
+    .join(stock_levels, stock_levels.c.product_id == backorders.c.product_id)
+    .where(backorders.c.filled_at.is_(None), stock_levels.c.warehouse_id == bindparam("warehouse_id"),
+           stock_levels.c.on_hand - stock_levels.c.reserved - stock_levels.c.safety > 0)
+    .order_by(backorders.c.product_id)
+)
+
+
+def on_warehouse_activated(container: Container) -> Callable[[dict[str, Any]], None]:
+    """The outbox handler for `warehouse.activated`: every product with open backorders and free stock in the
+    reopened warehouse is filled as on receipt (one unit of work per product, in product order)."""
+
+    def handle(payload: dict[str, Any]) -> None:
+        with container.db.read() as conn:
+            product_ids = list(conn.execute(_WAITING_WITH_STOCK_AT,
+                                            {"warehouse_id": int(payload["warehouse_id"])}).scalars())
+        cause = REOPENED.format(code=payload.get("code", payload["warehouse_id"]))
+        for product_id in product_ids:
+            fill_backorders(container, int(product_id), cause)
 
     return handle

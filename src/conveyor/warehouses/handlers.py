@@ -1,4 +1,5 @@
-"""Warehouse use cases: create and change a warehouse, with unique codes."""
+"""Warehouse use cases: create and change a warehouse, with unique codes. Opening a closed warehouse again
+publishes `warehouse.activated` (its stock may then fill waiting backorders)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from conveyor.kernel.errors import Conflict, NotFound
+from conveyor.platform.outbox import publish
 from conveyor.warehouses.domain import check_warehouse
+from conveyor.warehouses.events import WarehouseActivated
 from conveyor.warehouses.schemas import WarehouseIn, WarehousePatch
 from conveyor.warehouses.tables import warehouses
 
@@ -36,6 +39,9 @@ def update_warehouse(conn: Connection, warehouse_id: int, patch: WarehousePatch,
         conn.execute(update(warehouses).where(warehouses.c.id == warehouse_id).values(**clean, updated_at=at))
     except IntegrityError:
         raise _code_taken(clean["code"]) from None
+    if clean["active"] and not row["active"]:
+        publish(conn, WarehouseActivated(warehouse_id=warehouse_id, code=clean["code"]),
+                key=f"warehouse:{warehouse_id}", at=at)
 
 
 def warehouse_not_found(warehouse_id: int) -> NotFound:
