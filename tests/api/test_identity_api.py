@@ -463,3 +463,15 @@ def test_a_sign_in_posted_from_another_site_is_refused(client) -> None:
     assert refused.status_code == 403 and "conveyor_session" not in refused.cookies
     same_site = client.post("/login", data=data, headers={"Origin": "http://testserver"}, follow_redirects=False)
     assert same_site.status_code == 303
+
+
+def test_a_token_records_when_it_was_last_used(client: TestClient, auth: Any, container: Container) -> None:
+    token = _new_token(client, auth("finance"))
+    listed = next(t for t in client.get("/api/v1/tokens", headers=auth("finance")).json() if t["id"] == token["id"])
+    assert listed["last_used_at"] is None
+    assert client.get("/api/v1/me", headers=_bearer(token["token"])).status_code == 200
+    used_at = container.clock.now()
+    container.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    client.get("/api/v1/me", headers=_bearer(token["token"]))  # a new lookup: the cache entry is older than 5 s
+    listed = next(t for t in client.get("/api/v1/tokens", headers=auth("finance")).json() if t["id"] == token["id"])
+    assert listed["last_used_at"] == (used_at + timedelta(minutes=1)).isoformat().replace("+00:00", "Z")

@@ -48,19 +48,20 @@ def list_tokens(user: str | None = typer.Option(None, "--user", help="only this 
     with domain_errors(), c.db.read() as conn:
         user_id = service.find_user_id(conn, user) if user else None
         rows = service.list_tokens(conn, user_id=user_id)
-    table = Table(*_columns("id", "user", "name", "prefix", "scopes", "created", "expires", "status"))
+    table = Table(*_columns("id", "user", "name", "prefix", "scopes", "created", "last used", "expires", "status"))
     for row in rows:
         state = ("revoked" if row.revoked_at else
                  "expired" if row.expires_at and row.expires_at <= now else "active")
         table.add_row(str(row.id), row.email, row.name, f"cvt_{row.prefix}…", row.scopes,
                       row.created_at.strftime("%Y-%m-%d"),
+                      row.last_used_at.strftime("%Y-%m-%d %H:%M") if row.last_used_at else "never",
                       row.expires_at.strftime("%Y-%m-%d") if row.expires_at else "never", state)
     console.print(table)
 
 
 @app.command("revoke")
 def revoke(token_id: int = typer.Argument(..., help="the token's id (see `conveyor tokens list`)")) -> None:
-    """Revoke a token: it stops working at once."""
+    """Revoke a token: servers stop accepting it within CONVEYOR_TOKEN_CACHE_SECONDS (5)."""
     from conveyor.bootstrap import build
 
     c = build()

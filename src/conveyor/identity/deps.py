@@ -91,6 +91,8 @@ def _token_lookup(c: Container, token: str) -> Principal | None:
     if found is None:
         return None
     principal, expires_at = found
+    with c.db.write() as conn:
+        service.note_token_use(conn, token, at=c.clock.now())
     c.tokens.put(token, principal, expires_at)
     return principal
 

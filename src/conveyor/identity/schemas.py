@@ -38,6 +38,8 @@ class Token(BaseModel):
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    last_used_at: datetime | None = Field(None, description="when a server last looked the token up (exact to "
+                                                            "within CONVEYOR_TOKEN_CACHE_SECONDS)")
     active: bool
 
     @classmethod
@@ -45,7 +47,7 @@ class Token(BaseModel):
         expired = row.expires_at is not None and row.expires_at <= now
         return cls(id=row.id, name=row.name, prefix=row.prefix, scopes=row.scopes.split(),
                    created_at=row.created_at, expires_at=row.expires_at, revoked_at=row.revoked_at,
-                   active=row.revoked_at is None and not expired)
+                   last_used_at=getattr(row, "last_used_at", None), active=row.revoked_at is None and not expired)
 
 
 class NewToken(Token):

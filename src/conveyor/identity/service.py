@@ -148,6 +148,15 @@ def token_principal(conn: Connection, token: str, *, at: datetime) -> Principal 
     return found[0] if found else None
 
 
+def note_token_use(conn: Connection, token: str, *, at: datetime) -> None:
+    """Records when a token was last used. Called when a process looks the token up, so with the token cache
+    (identity/cache.py) at most once per token, process and `token_cache_seconds`: "last used" is exact to
+    within those seconds, and a busy integration does not write on every request."""
+    conn.execute(update(api_tokens).where(api_tokens.c.token_hash == _sha256(token))
+                 .where((api_tokens.c.last_used_at.is_(None)) | (api_tokens.c.last_used_at < at))
+                 .values(last_used_at=at))
+
+
 def token_lookup(conn: Connection, token: str, *, at: datetime) -> tuple[Principal, datetime | None] | None:
     """The token's principal and the token's expiry (None: never), if it is valid now."""
     row = conn.execute(
@@ -165,7 +174,7 @@ def token_lookup(conn: Connection, token: str, *, at: datetime) -> tuple[Princip
 def list_tokens(conn: Connection, *, user_id: int | None = None) -> list[Any]:
     query = select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.prefix, api_tokens.c.scopes,
                    api_tokens.c.created_at, api_tokens.c.expires_at, api_tokens.c.revoked_at,
-                   users.c.email).join(users, users.c.id == api_tokens.c.user_id)
+                   api_tokens.c.last_used_at, users.c.email).join(users, users.c.id == api_tokens.c.user_id)
     if user_id is not None:
         query = query.where(api_tokens.c.user_id == user_id)
     return list(conn.execute(query.order_by(api_tokens.c.id)).all())
