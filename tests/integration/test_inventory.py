@@ -19,6 +19,7 @@ from conveyor.kernel.errors import DomainError
 from conveyor.orders import handlers
 from conveyor.orders.commands import MoveOrder, PlaceOrder
 from conveyor.orders.domain import LineDraft, OrderDraft
+from conveyor.orders.intake import IntakeQueue
 from conveyor.orders.queries import get_order
 from conveyor.orders.tables import orders
 from conveyor.testing.factories import SAMPLE_ADDRESS, STOCK_PER_SKU, add_product
@@ -159,10 +160,16 @@ def test_200_concurrent_orders_for_50_units_never_oversell(container, seeded):
     barrier = threading.Barrier(THREADS)
     results: list[Any] = [None] * THREADS
 
+    queue = IntakeQueue(container, max_batch=32)
+
     def buyer(i: int) -> None:
         barrier.wait()
         try:
-            results[i] = place(container, ("SCARCE", 1 + i % 2), external_id=f"RUSH-{i}")
+            if i % 4 == 0:  # a quarter through the intake queue: batches competing with single transactions
+                results[i] = queue.place(PlaceOrder(draft=draft(("SCARCE", 1 + i % 2), external_id=f"RUSH-{i}"),
+                                                    actor="user:t@x")).placed.order_id
+            else:
+                results[i] = place(container, ("SCARCE", 1 + i % 2), external_id=f"RUSH-{i}")
         except Exception as exc:  # asserted below: only clear "insufficient stock" refusals are allowed
             results[i] = exc
 
@@ -171,6 +178,7 @@ def test_200_concurrent_orders_for_50_units_never_oversell(container, seeded):
         t.start()
     for t in threads:
         t.join()
+    queue.close()
     accepted = [(i, r) for i, r in enumerate(results) if isinstance(r, int)]
     refused = [r for r in results if not isinstance(r, int)]
     assert all(isinstance(r, DomainError) and r.code == "insufficient_stock" for r in refused), refused[:3]

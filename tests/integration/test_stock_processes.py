@@ -1,5 +1,6 @@
 """No oversell across OS processes: 4 processes (spawned, each with its own container and connection pool)
-x 25 threads place orders for one SKU with 50 units, under the 'reject' shortage policy."""
+x 25 threads place orders for one SKU with 50 units, under the 'reject' shortage policy. Half the threads of
+each process place through its intake queue (batches, as the API does), half in their own transactions."""
 
 from __future__ import annotations
 
@@ -52,10 +53,13 @@ def buy_in_child(url: str, process: int, start: Any, results: Any) -> None:
             draft = OrderDraft(channel="api", customer="C-001", currency="EUR", ship_to=SAMPLE_ADDRESS,
                                external_id=f"RUSH-{process}-{thread}",
                                lines=(LineDraft(SKU, quantity, Decimal("1.00")),))
+            command = PlaceOrder(draft=draft, actor=f"user:p{process}t{thread}@x")
             barrier.wait()
             try:
-                handlers.place_order(PlaceOrder(draft=draft, actor=f"user:p{process}t{thread}@x"),
-                                     uow=container.uow(), config=container.lifecycle)
+                if thread % 2:  # its own transaction, as the CLI places
+                    handlers.place_order(command, uow=container.uow(), config=container.lifecycle)
+                else:  # through the process's intake queue, batched with others, as the API places
+                    container.intake.place(command)
             except DomainError as exc:
                 with lock:
                     summary["refusals"][exc.code] += 1
@@ -73,6 +77,7 @@ def buy_in_child(url: str, process: int, start: Any, results: Any) -> None:
             t.start()
         for t in threads:
             t.join()
+        container.close()
         container.db.dispose()
     except Exception as exc:
         summary["errors"].append(f"{type(exc).__name__}: {exc}")
