@@ -150,6 +150,21 @@ class LedgerMachine(RuleBasedStateMachine):
             level.reserved += q
             self.movements += 1
 
+    @rule(takes=st.lists(st.tuples(products_, warehouses_, st.integers(1, 6)), min_size=1, max_size=4))
+    def reserve_batch(self, takes: list[tuple[int, int, int]]) -> None:
+        """A batch of reservations as order intake books them: all or nothing, one UPDATE per balance."""
+        totals: dict[tuple[int, int], int] = {}
+        for p, w, q in takes:
+            totals[p, w] = totals.get((p, w), 0) + q
+        fits = all(self.model[key].on_hand - self.model[key].reserved - self.model[key].safety >= units
+                   for key, units in totals.items())
+        self._run(lambda conn: ledger.reserve_many(conn, [(*self._ids(p, w), q, MOVE) for p, w, q in takes]),
+                  None if fits else "insufficient_stock")
+        if fits:
+            for key, units in totals.items():
+                self.model[key].reserved += units
+            self.movements += len(takes)
+
     @rule(p=products_, w=warehouses_, q=quantities)
     def release(self, p: int, w: int, q: int) -> None:
         level = self.model[p, w]
