@@ -1,0 +1,1 @@
+"""Electronic data interchange: X12 and EDIFACT."""
