@@ -34,24 +34,23 @@ from __future__ import annotations
 import argparse
 import io
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select, text
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))  # bench.databases
 
+from bench.databases import make_database  # noqa: E402
 from conveyor.bootstrap import Container, build  # noqa: E402
 from conveyor.catalog.tables import products  # noqa: E402
 from conveyor.identity import service as identity  # noqa: E402
@@ -67,29 +66,6 @@ THINGS = ["Flour", "Yeast", "Sugar", "Salt", "Oats", "Rice", "Beans", "Lentils",
 SIZES = ["250 g", "500 g", "1 kg", "5 kg", "25 kg"]
 HOT = "HOT-1"
 TYPING = ["s", "sk", "sku", "r", "re", "red", "fl", "flo", "8", "87"]  # the live search's first keystrokes
-
-
-@dataclass
-class Target:
-    url: str
-    cleanup: Callable[[], None]
-
-
-def make_database(arg: str) -> Target:
-    if arg in ("sqlite", ""):
-        folder = tempfile.mkdtemp(prefix="availability-")
-        return Target(f"sqlite:///{folder}/availability.db", lambda: shutil.rmtree(folder, ignore_errors=True))
-    name = f"conveyor_availability_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(arg.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return Target(arg.rsplit("/", 1)[0] + f"/{name}", drop)
 
 
 def gtin13(n: int) -> str:
@@ -338,7 +314,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print the list queries' plans")
     args = parser.parse_args()
 
-    target = make_database(args.database)
+    target = make_database(args.database, "availability")
     c: Container | None = None
     try:
         c = build(Settings(database_url=target.url, relay_enabled=False, auto_migrate=False,

@@ -29,10 +29,8 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +41,9 @@ from sqlalchemy import create_engine, func, insert, select, text
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))  # bench.databases
 
+from bench.databases import make_database  # noqa: E402
 from conveyor.bootstrap import build  # noqa: E402
 from conveyor.catalog.tables import products  # noqa: E402
 from conveyor.identity import service as identity  # noqa: E402
@@ -60,29 +60,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@dataclass
-class Target:
-    url: str
-    cleanup: object
-
-
-def make_database(arg: str) -> Target:
-    if arg in ("sqlite", ""):
-        folder = tempfile.mkdtemp(prefix="intake-")
-        return Target(f"sqlite:///{folder}/intake.db", lambda: shutil.rmtree(folder, ignore_errors=True))
-    name = f"conveyor_intake_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(arg.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return Target(arg.rsplit("/", 1)[0] + f"/{name}", drop)
 
 
 def seed(url: str, skus: int) -> tuple[str, int]:
@@ -299,7 +276,7 @@ def main() -> None:
     parser.add_argument("--floor-threads", type=int, default=8)
     args = parser.parse_args()
 
-    target = make_database(args.database)
+    target = make_database(args.database, "intake")
     server = None
     try:
         token, warehouse = seed(target.url, args.skus)
