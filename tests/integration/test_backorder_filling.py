@@ -16,13 +16,15 @@ from conveyor.inventory.backorder_filler import fill_backorders, on_stock_receiv
 from conveyor.inventory.events import StockReceived
 from conveyor.inventory.ledger import Move
 from conveyor.inventory.receiving import receive_and_publish
-from conveyor.inventory.tables import backorders, stock_levels
+from conveyor.inventory.tables import stock_levels
 from conveyor.orders import handlers
 from conveyor.orders.commands import MoveOrder, PlaceOrder
 from conveyor.orders.domain import LineDraft, OrderDraft
-from conveyor.orders.tables import order_timeline, orders
 from conveyor.platform.outbox import DONE, outbox
 from conveyor.testing.factories import SAMPLE_ADDRESS, add_product, add_stock
+from conveyor.testing.reads import order_stage as _order
+from conveyor.testing.reads import timeline_entries as _timeline
+from conveyor.testing.reads import units_missing as _missing
 
 
 def _consume(container: Any) -> None:
@@ -54,15 +56,8 @@ def _receive(container: Any, product_id: int, warehouse_id: int, quantity: int) 
                             Move(actor="user:dock@x", at=container.clock.now(), reference="receipt:R1"))
 
 
-def _order(container: Any, order_id: int) -> tuple[str, str | None]:
-    with container.db.read() as conn:
-        row = conn.execute(select(orders.c.stage, orders.c.held_from).where(orders.c.id == order_id)).one()
-    return row.stage, row.held_from
 
 
-def _missing(container: Any, order_id: int) -> int:
-    with container.db.read() as conn:
-        return sum(conn.execute(select(backorders.c.quantity).where(backorders.c.order_id == order_id)).scalars())
 
 
 def _reserved(container: Any, product_id: int) -> int:
@@ -71,12 +66,6 @@ def _reserved(container: Any, product_id: int) -> int:
                                 .where(stock_levels.c.product_id == product_id)).scalar_one())
 
 
-def _timeline(container: Any, order_id: int) -> list[tuple[Any, ...]]:
-    with container.db.read() as conn:
-        rows = conn.execute(select(order_timeline.c.kind, order_timeline.c.actor, order_timeline.c.action,
-                                   order_timeline.c.to_stage, order_timeline.c.reason)
-                            .where(order_timeline.c.order_id == order_id).order_by(order_timeline.c.id)).all()
-    return [tuple(r) for r in rows]
 
 
 def _verify(container: Any) -> list[Any]:
