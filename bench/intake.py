@@ -128,8 +128,9 @@ class WrkResult:
         return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
 
 
-def cpu_seconds(server_pid: int) -> dict[str, float]:
-    """CPU seconds used so far by the server's processes and by PostgreSQL's (Linux /proc)."""
+def cpu_seconds(server_pid: int | None = None) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes (when `server_pid` is given) and by PostgreSQL's
+    (Linux /proc)."""
     tick = os.sysconf("SC_CLK_TCK")
     used = {"server": 0.0, "postgresql": 0.0}
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -305,10 +306,10 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
         server = None
-        pg_before = cpu_seconds(-1)["postgresql"]
+        pg_before = cpu_seconds()["postgresql"]
         floor_seconds = min(10.0, args.seconds)
         floor_rate = floor(target.url, warehouse, args.skus, args.floor_threads, floor_seconds)
-        floor_pg = 1000 * (cpu_seconds(-1)["postgresql"] - pg_before) / max(1.0, floor_rate * floor_seconds)
+        floor_pg = 1000 * (cpu_seconds()["postgresql"] - pg_before) / max(1.0, floor_rate * floor_seconds)
         print(f"  floor   {floor_rate:9.1f} orders/s  (plain SQL, {args.floor_threads} threads, no application; "
               f"PostgreSQL CPU per order {floor_pg:.2f} ms)")
         bad = oversold(target.url)

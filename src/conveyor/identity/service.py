@@ -143,11 +143,6 @@ def create_token(conn: Connection, *, user_id: int, name: str, at: datetime,
     return NewToken(int(token_id), token, prefix, chosen)
 
 
-def token_principal(conn: Connection, token: str, *, at: datetime) -> Principal | None:
-    found = token_lookup(conn, token, at=at)
-    return found[0] if found else None
-
-
 def note_token_use(conn: Connection, token: str, *, at: datetime) -> None:
     """Records when a token was last used. Called when a process looks the token up, so with the token cache
     (identity/cache.py) at most once per token, process and `token_cache_seconds`: "last used" is exact to

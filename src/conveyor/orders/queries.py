@@ -200,10 +200,6 @@ def line_stocks(conn: Connection, order_ids: list[int]) -> dict[int, dict[int, L
     return stocks
 
 
-def line_stock(conn: Connection, order_id: int) -> dict[int, LineStock]:
-    return line_stocks(conn, [order_id])[order_id]
-
-
 def sla_clock(row: Any, lifecycle: LifecycleConfig, now: datetime) -> SlaClock:
     definition = lifecycle.definition(row.stage)
     due = _utc(row.stage_due_at)
@@ -214,19 +210,26 @@ def sla_clock(row: Any, lifecycle: LifecycleConfig, now: datetime) -> SlaClock:
     )
 
 
+def _detail(row: Any, *, channel: str, customer: Any, lines: list[Any], timeline: list[Any],
+            stock: dict[int, LineStock], lifecycle: LifecycleConfig, now: datetime) -> OrderDetail:
+    """An order's detail from its parts, read (get_orders) or just written (detail_of_stored)."""
+    state = LifecycleState(Stage(row.stage), Stage(row.held_from) if row.held_from else None)
+    return OrderDetail(order=row, number=order_number(row.id), channel=channel, customer=customer, lines=lines,
+                       timeline=timeline, sla=sla_clock(row, lifecycle, now),
+                       allowed_actions=[a.value for a in allowed_actions(state)], stock=stock)
+
+
 def detail_of_stored(stored: Stored, lifecycle: LifecycleConfig, now: datetime) -> OrderDetail:
     """The detail of an order just placed, from the rows as written (placing.Stored): no read-back."""
-    row = SimpleNamespace(**stored.order)
     held: dict[int, list[tuple[str, int, str]]] = {}
     for line_no, code, units in stored.held:
         held.setdefault(line_no, []).append((code, units, "active"))
-    state = LifecycleState(Stage(row.stage), Stage(row.held_from) if row.held_from else None)
-    return OrderDetail(
-        order=row, number=order_number(row.id), channel=stored.channel, customer=SimpleNamespace(**stored.customer),
-        lines=[SimpleNamespace(**line) for line in stored.lines],
-        timeline=[SimpleNamespace(**entry) for entry in stored.timeline], sla=sla_clock(row, lifecycle, now),
-        allowed_actions=[a.value for a in allowed_actions(state)],
-        stock={n: LineStock(held.get(n, []), stored.missing.get(n, 0)) for n in set(held) | set(stored.missing)})
+    return _detail(SimpleNamespace(**stored.order), channel=stored.channel, customer=SimpleNamespace(**stored.customer),
+                   lines=[SimpleNamespace(**line) for line in stored.lines],
+                   timeline=[SimpleNamespace(**entry) for entry in stored.timeline],
+                   stock={n: LineStock(held.get(n, []), stored.missing.get(n, 0))
+                          for n in set(held) | set(stored.missing)},
+                   lifecycle=lifecycle, now=now)
 
 
 def get_order(conn: Connection, order_id: int, *, principal: Principal | None, lifecycle: LifecycleConfig,
@@ -260,15 +263,10 @@ def get_orders(conn: Connection, order_ids: list[int], *, principal: Principal |
                               .order_by(order_timeline.c.id)):
         timeline[entry.order_id].append(entry)
     stock = line_stocks(conn, ids)
-    details = {}
-    for row in rows:
-        state = LifecycleState(Stage(row.stage), Stage(row.held_from) if row.held_from else None)
-        details[int(row.id)] = OrderDetail(
-            order=row, number=order_number(row.id), channel=row.channel_code,
-            customer=found_customers[row.customer_id], lines=lines[row.id], timeline=timeline[row.id],
-            sla=sla_clock(row, lifecycle, now), allowed_actions=[a.value for a in allowed_actions(state)],
-            stock=stock[row.id])
-    return details
+    return {int(row.id): _detail(row, channel=row.channel_code, customer=found_customers[row.customer_id],
+                                 lines=lines[row.id], timeline=timeline[row.id], stock=stock[row.id],
+                                 lifecycle=lifecycle, now=now)
+            for row in rows}
 
 
 @dataclass(frozen=True)
