@@ -84,15 +84,19 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def container(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Container]:
+    """A migrated, empty database on either backend. Many tests place identical orders on purpose, so the
+    probable-duplicate check is off here; its own tests (test_capture_duplicates.py) turn it on."""
     clock = FixedClock(NOW)
     if backend == "sqlite":
         db_file = tmp_path / "conveyor.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), db_file)
-        settings = Settings(database_url=f"sqlite:///{db_file}", relay_enabled=False, auto_migrate=False)
+        settings = Settings(database_url=f"sqlite:///{db_file}", relay_enabled=False, auto_migrate=False,
+                            duplicate_window_hours=0)
         c = build(settings, clock=clock)
     else:
         url = request.getfixturevalue("pg_database")
-        c = build(Settings(database_url=url, relay_enabled=False, auto_migrate=False), clock=clock)
+        c = build(Settings(database_url=url, relay_enabled=False, auto_migrate=False, duplicate_window_hours=0),
+                  clock=clock)
         _truncate_pg(c)
     yield c
     c.db.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from conveyor.kernel.clock import Clock, SystemClock
@@ -30,6 +31,11 @@ class Container:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db, self.clock)
+
+    @property
+    def duplicate_window(self) -> timedelta:
+        """How far back a new order is compared with earlier ones for a probable duplicate."""
+        return timedelta(hours=self.settings.duplicate_window_hours)
 
     @property
     def intake(self) -> IntakeQueue:

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
                                   description="most orders placed together in one transaction (group commit)")
     token_cache_seconds: float = Field(default=5.0, ge=0, description="how long a process trusts an API token "
                                        "it has looked up; revocations elsewhere take effect within this time")
+    duplicate_window_hours: float = Field(default=24, ge=0, description="an order with the same customer, ship-to "
+                                          "and lines as one placed this many hours before, under another id, is "
+                                          "held for review as a probable duplicate; 0 turns the check off")
     db_pool_size: int = Field(default=10, ge=1, description="database connections kept open per process")
     log_json: bool = False
     log_level: str = "INFO"

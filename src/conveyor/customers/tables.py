@@ -23,6 +23,7 @@ customers = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_customers_name", "name"),
+    Index("ix_customers_email", "email"),
 )
 
 customer_contacts = Table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from conveyor.kernel.money import is_currency, to_minor
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
 MAX_TAGS = 20
+SKU_MAX = 64
+NAME_MAX = 200
 _TAG = re.compile(r"^[\w][\w .:/-]{0,39}$")
 
 
@@ -26,6 +29,7 @@ class LineDraft:
     unit_price: Decimal
     discount: Decimal = Decimal(0)
     tax: Decimal = Decimal(0)
+    description: str | None = None  # the channel's text for the item; names an unmapped line
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ class OrderDraft:
     notes: str | None = None
     tags: tuple[str, ...] = ()
     priority: int = 0
+    # Channel capture: a line whose SKU is not in the catalog is kept unmapped (the order is held for item
+    # mapping) instead of refusing the order. The API and screens leave this off: there a wrong SKU is a typo.
+    allow_unmapped: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ class Product:
 @dataclass(frozen=True)
 class PricedLine:
     line_no: int
-    product_id: int
+    product_id: int | None  # None: not mapped to a catalog product yet
     sku: str
     name: str
     quantity: int
@@ -94,6 +101,10 @@ class ValidOrder:
     bill_to: Address
     totals: Totals
     tags: tuple[str, ...] = field(default=())
+
+    @property
+    def unmapped(self) -> tuple[PricedLine, ...]:
+        return tuple(line for line in self.lines if line.product_id is None)
 
 
 def compute_totals(lines: tuple[PricedLine, ...] | list[PricedLine], shipping_minor: int) -> Totals:
@@ -153,7 +164,9 @@ def validate_order(draft: OrderDraft, catalog: Mapping[str, Product]) -> ValidOr
     priced: list[PricedLine] = []
     for i, line in enumerate(draft.lines):
         product = catalog.get(line.sku.strip())
-        if line.sku.strip() and product is None:
+        if product is not None and not product.active and draft.allow_unmapped:
+            product = None  # captured: held for item mapping, like an unknown item
+        elif line.sku.strip() and product is None and not draft.allow_unmapped:
             problems.add("unknown_sku", f"no product with SKU {line.sku!r}", f"lines.{i}.sku")
         elif product is not None and not product.active:
             problems.add("inactive_sku", f"product {line.sku!r} is not sold any more", f"lines.{i}.sku")
@@ -162,18 +175,35 @@ def validate_order(draft: OrderDraft, catalog: Mapping[str, Product]) -> ValidOr
         unit = _amount(line.unit_price, draft.currency, problems, f"lines.{i}.unit_price")
         discount = _amount(line.discount, draft.currency, problems, f"lines.{i}.discount")
         tax = _amount(line.tax, draft.currency, problems, f"lines.{i}.tax")
-        if unit is None or discount is None or tax is None or product is None or line.quantity <= 0:
+        if unit is None or discount is None or tax is None or line.quantity <= 0:
+            continue
+        if product is None and not (draft.allow_unmapped and line.sku.strip()):
             continue
         if discount > unit * line.quantity:
             problems.add("discount_exceeds_price", "the discount is larger than the line's price",
                          f"lines.{i}.discount")
             continue
-        priced.append(PricedLine(i + 1, product.id, product.sku, product.name, line.quantity, unit, discount, tax))
+        if product is None:
+            name = (line.description or line.sku).strip()[:NAME_MAX] or line.sku.strip()
+            priced.append(PricedLine(i + 1, None, line.sku.strip()[:SKU_MAX], name, line.quantity, unit, discount, tax))
+        else:
+            priced.append(PricedLine(i + 1, product.id, product.sku, product.name, line.quantity, unit, discount,
+                                     tax))
     shipping = _amount(draft.shipping, draft.currency, problems, "shipping") if currency_ok else None
     problems.raise_if_any()
     assert ship_to is not None and bill_to is not None and shipping is not None
     tags = tuple(dict.fromkeys(t.strip() for t in draft.tags))
     return ValidOrder(draft, tuple(priced), ship_to, bill_to, compute_totals(priced, shipping), tags)
+
+
+def fingerprint(customer_id: int, ship_to: Address, lines: tuple[PricedLine, ...] | list[PricedLine]) -> str:
+    """Same customer, same ship-to, same items and quantities: the same fingerprint, whatever the order's id.
+    Finds an order sent twice under different ids (a probable duplicate, for review)."""
+    place = "|".join(str(v or "").strip().lower() for v in (
+        ship_to.name, ship_to.line1, ship_to.line2, ship_to.city, ship_to.postal_code, ship_to.country))
+    items = sorted((line.sku.strip().lower(), line.quantity) for line in lines)
+    text = f"{customer_id}#{place}#" + ";".join(f"{sku}x{quantity}" for sku, quantity in items)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def order_number(order_id: int) -> str:

@@ -23,6 +23,7 @@ from conveyor.orders.tables import order_timeline, orders
 from conveyor.platform.uow import UnitOfWork
 
 INVENTORY = "system:inventory"
+REVIEW = "system:review"
 INSERT_TIMELINE = insert(order_timeline)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
@@ -42,10 +42,10 @@ from conveyor.inventory.allocation import (
 from conveyor.kernel.errors import Conflict, DomainError, FieldProblem, NotAllowed, ProblemCollector, ValidationFailed
 from conveyor.orders.commands import PlaceOrder
 from conveyor.orders.config import ConfigCache, LifecycleConfig
-from conveyor.orders.domain import Product, ValidOrder, order_number, validate_order
+from conveyor.orders.domain import Product, ValidOrder, fingerprint, order_number, validate_order
 from conveyor.orders.events import OrderPlaced
 from conveyor.orders.lifecycle import Action, LifecycleState, Stage
-from conveyor.orders.moves import INSERT_TIMELINE, INVENTORY, apply_move
+from conveyor.orders.moves import INSERT_TIMELINE, INVENTORY, REVIEW, apply_move
 from conveyor.orders.tables import idempotency_keys, order_lines, orders
 from conveyor.platform.outbox import publish_many
 from conveyor.platform.uow import UnitOfWork
@@ -68,6 +68,10 @@ _KEYS = select(idempotency_keys.c.key, idempotency_keys.c.principal, idempotency
 _EXTERNAL_IDS = select(orders.c.id, orders.c.channel_id, orders.c.external_id).where(
     orders.c.channel_id.in_(bindparam("channel_ids", expanding=True)),
     orders.c.external_id.in_(bindparam("external_ids", expanding=True)))
+_FINGERPRINTS = select(orders.c.id, orders.c.fingerprint).where(
+    orders.c.fingerprint.in_(bindparam("fingerprints", expanding=True)), orders.c.created_at >= bindparam("since")
+).order_by(orders.c.id)
+DUPLICATE_TAG = "probable-duplicate"
 ATTEMPTS = 3  # a batch that loses a race on a unique key is run again; the rerun sees the winner's row
 
 
@@ -95,16 +99,23 @@ class Stored:
 Outcome = Placed | DomainError
 
 
-def place_order(cmd: PlaceOrder, *, uow: UnitOfWork, config: ConfigCache) -> Placed:
+def place_order(cmd: PlaceOrder, *, uow: UnitOfWork, config: ConfigCache,
+                duplicate_window: timedelta | None = None) -> Placed:
     """Validates and stores a new order in stage 'received', or returns the order it duplicates."""
-    outcome = place_orders([cmd], uow=uow, config=config)[0]
+    outcome = place_orders([cmd], uow=uow, config=config, duplicate_window=duplicate_window)[0]
     if isinstance(outcome, DomainError):
         raise outcome
     return outcome
 
 
-def place_orders(cmds: Sequence[PlaceOrder], *, uow: UnitOfWork, config: ConfigCache) -> list[Outcome]:
-    """Places every command in one transaction; an outcome per command, in the same order."""
+def place_orders(cmds: Sequence[PlaceOrder], *, uow: UnitOfWork, config: ConfigCache,
+                 duplicate_window: timedelta | None = None) -> list[Outcome]:
+    """Places every command in one transaction; an outcome per command, in the same order.
+
+    An order with the same customer, ship-to and lines as one placed within `duplicate_window` (or earlier
+    in the batch) but under another id is a probable duplicate: it is stored, tagged and held for review,
+    never merged or dropped. No window (or zero) turns that check off; the container supplies the
+    configured one (`Container.duplicate_window`)."""
     for attempt in range(ATTEMPTS):
         try:
             with uow:
@@ -112,7 +123,7 @@ def place_orders(cmds: Sequence[PlaceOrder], *, uow: UnitOfWork, config: ConfigC
                 outcomes: list[Outcome | None] = [None] * len(cmds)
                 pending = list(range(len(cmds)))
                 while pending:
-                    pending = _round(cmds, pending, outcomes, uow, lifecycle)
+                    pending = _round(cmds, pending, outcomes, uow, lifecycle, duplicate_window)
                 return [o for o in outcomes if o is not None]
         except IntegrityError:
             # Another transaction stored one of these orders (or keys) between our check and insert
@@ -165,6 +176,8 @@ class _Ready:
     external_id: str
     policy: ShortagePolicy
     needs: list[LineNeed]
+    fingerprint: str = ""
+    duplicate_of: int | None = None  # a probable duplicate of this order (held for review)
     allocation: Allocation | None = None
     order_id: int = 0
     row: dict[str, Any] = field(default_factory=dict)  # as inserted
@@ -186,7 +199,7 @@ def _claims(cmd: PlaceOrder) -> set[tuple[str, ...]]:
 
 
 def _round(cmds: Sequence[PlaceOrder], pending: list[int], outcomes: list[Outcome | None], uow: UnitOfWork,
-           lifecycle: LifecycleConfig) -> list[int]:
+           lifecycle: LifecycleConfig, duplicate_window: timedelta | None) -> list[int]:
     """Places the pending commands that claim no key or external id an earlier one of them claims; returns
     the rest, for the next round in the same transaction."""
     conn, at = uow.conn, uow.clock.now()
@@ -215,7 +228,7 @@ def _round(cmds: Sequence[PlaceOrder], pending: list[int], outcomes: list[Outcom
     if remembered:
         conn.execute(_INSERT_KEYS, remembered)
     if ready:
-        _store(uow, ready, outcomes, lifecycle)
+        _store(uow, ready, outcomes, lifecycle, duplicate_window)
     return deferred
 
 
@@ -249,9 +262,10 @@ def _check(cmd: PlaceOrder, ref: _Reference, index: int) -> Placed | _Ready:
         return Placed(existing, created=False, reason="external_id")
     valid = validate_order(draft, ref.catalog)
     policy = ShortagePolicy(customer.shortage_policy or channel.shortage_policy or ShortagePolicy.HOLD)
-    needs = [LineNeed(line.line_no, line.product_id, line.sku, line.quantity) for line in valid.lines]
+    needs = [LineNeed(line.line_no, line.product_id, line.sku, line.quantity) for line in valid.lines
+             if line.product_id is not None]
     return _Ready(index, cmd, valid, channel, customer, external_id or f"{channel.code}-{uuid.uuid4().hex[:16]}",
-                  policy, needs)
+                  policy, needs, fingerprint(customer.id, valid.ship_to, valid.lines))
 
 
 def _key_row(cmd: PlaceOrder, order_id: int, at: datetime) -> dict[str, Any]:
@@ -265,8 +279,42 @@ def _shortage(allocation: Allocation) -> Conflict:
         for line_no, sku, missing in allocation.short])
 
 
+def _mark_duplicates(conn: Connection, ready: list[_Ready], at: datetime, window: timedelta | None) -> None:
+    """Points each order at an earlier one with its fingerprint (stored within the window, or earlier in
+    this batch): one indexed read per batch."""
+    if window is None or window <= timedelta(0):
+        return
+    seen: dict[str, int] = {}
+    for row in conn.execute(_FINGERPRINTS, {"fingerprints": sorted({r.fingerprint for r in ready}),
+                                            "since": at - window}):
+        seen.setdefault(row.fingerprint, int(row.id))
+    in_batch: set[str] = set()
+    for r in ready:  # arrival order: a later order of the batch is the duplicate of the earlier one
+        if r.fingerprint in seen:
+            r.duplicate_of = seen[r.fingerprint]
+        elif r.fingerprint in in_batch:
+            r.duplicate_of = -1  # the earlier one's id is known once it is inserted (_insert_orders)
+        in_batch.add(r.fingerprint)
+
+
+def _hold_reasons(r: _Ready) -> list[str]:
+    """Why a new order waits in 'held' instead of 'received': short stock (hold policy), unmapped items,
+    a probable duplicate."""
+    assert r.allocation is not None
+    reasons = []
+    if not r.allocation.complete and r.policy == ShortagePolicy.HOLD:
+        reasons.append(f"Waiting for stock: {r.allocation.describe_short()}")
+    if unmapped := r.valid.unmapped:
+        reasons.append("Item mapping: " + ", ".join(f"line {line.line_no} ({line.sku})" for line in unmapped)
+                       + " not in the catalog")
+    if r.duplicate_of is not None:
+        reasons.append(f"Probable duplicate of {order_number(r.duplicate_of)}: same customer, ship-to and lines "
+                       "under a different id")
+    return reasons
+
+
 def _store(uow: UnitOfWork, ready: list[_Ready], outcomes: list[Outcome | None],
-           lifecycle: LifecycleConfig) -> None:
+           lifecycle: LifecycleConfig, duplicate_window: timedelta | None) -> None:
     conn, at = uow.conn, uow.clock.now()
     sources = active_warehouses(conn)
     warehouse_ids = [w for w, _ in sources]
@@ -281,6 +329,7 @@ def _store(uow: UnitOfWork, ready: list[_Ready], outcomes: list[Outcome | None],
         accepted.append(r)
     if not accepted:
         return
+    _mark_duplicates(conn, accepted, at, duplicate_window)
     _insert_orders(conn, accepted, at, lifecycle)
     book_planned(conn, [PlannedOrder(r.order_id, r.needs, r.allocation, r.valid.draft.priority)
                         for r in accepted if r.allocation is not None], actor=INVENTORY, at=at)
@@ -293,9 +342,10 @@ def _store(uow: UnitOfWork, ready: list[_Ready], outcomes: list[Outcome | None],
                          str(r.order_id)) for r in accepted], at=at)
     for r, decision in zip(accepted, decisions, strict=True):
         assert r.allocation is not None
-        if not r.allocation.complete and r.policy == ShortagePolicy.HOLD:
-            apply_move(uow, r.order_id, LifecycleState(Stage.RECEIVED), Action.HOLD.value, actor=INVENTORY,
-                       reason=f"Waiting for stock: {r.allocation.describe_short()}", lifecycle=lifecycle)
+        if reasons := _hold_reasons(r):
+            apply_move(uow, r.order_id, LifecycleState(Stage.RECEIVED), Action.HOLD.value,
+                       actor=INVENTORY if reasons[0].startswith("Waiting") else REVIEW, reason="; ".join(reasons),
+                       lifecycle=lifecycle)
             outcomes[r.index] = Placed(r.order_id, created=True)
             continue
         outcomes[r.index] = Placed(r.order_id, created=True, stored=Stored(
@@ -309,18 +359,23 @@ def _store(uow: UnitOfWork, ready: list[_Ready], outcomes: list[Outcome | None],
 def _insert_orders(conn: Connection, accepted: list[_Ready], at: datetime, lifecycle: LifecycleConfig) -> None:
     """Orders (ids come back in parameter order), their lines, 'created' timeline entries and keys."""
     due = lifecycle.due_at(Stage.RECEIVED, at)
+    earlier: dict[str, int] = {}  # fingerprint -> id of this batch's first order with it
     rows = [dict(
         channel_id=r.channel.id, external_id=r.external_id, customer_id=r.customer.id, currency=r.cmd.draft.currency,
         stage=Stage.RECEIVED.value, held_from=None, stage_entered_at=at, stage_due_at=due,
         priority=r.valid.draft.priority, requested_delivery_date=r.valid.draft.requested_delivery_date,
         bill_to=r.valid.bill_to.as_dict(), ship_to=r.valid.ship_to.as_dict(), notes=r.valid.draft.notes,
-        tags=list(r.valid.tags), subtotal_minor=r.valid.totals.subtotal_minor,
+        tags=[*r.valid.tags, DUPLICATE_TAG] if r.duplicate_of is not None else list(r.valid.tags),
+        subtotal_minor=r.valid.totals.subtotal_minor,
         discount_minor=r.valid.totals.discount_minor, tax_minor=r.valid.totals.tax_minor,
         shipping_minor=r.valid.totals.shipping_minor, total_minor=r.valid.totals.total_minor,
-        created_by=r.cmd.actor, created_at=at, updated_at=at) for r in accepted]
+        fingerprint=r.fingerprint, created_by=r.cmd.actor, created_at=at, updated_at=at) for r in accepted]
     ids = conn.execute(_INSERT_ORDERS, rows).scalars().all()
     for r, row, order_id in zip(accepted, rows, ids, strict=True):
         r.order_id = int(order_id)
+        if r.duplicate_of == -1:  # a duplicate of an order earlier in this batch: now it has an id
+            r.duplicate_of = earlier.get(r.fingerprint)
+        earlier.setdefault(r.fingerprint, r.order_id)
         r.row = {"id": r.order_id, **row}
         r.lines = [dict(order_id=r.order_id, line_no=line.line_no, product_id=line.product_id, sku=line.sku,
                         name=line.name, quantity=line.quantity, unit_price_minor=line.unit_price_minor,

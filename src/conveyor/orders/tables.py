@@ -41,6 +41,8 @@ orders = Table(
     Column("tax_minor", BigInteger, nullable=False),
     Column("shipping_minor", BigInteger, nullable=False),
     Column("total_minor", BigInteger, nullable=False),
+    Column("fingerprint", String(32), nullable=True,
+           doc="hash of customer, ship-to and lines: finds probable duplicates sent under different ids"),
     Column("created_by", String(300), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
@@ -50,6 +52,8 @@ orders = Table(
     Index("ix_orders_customer_created", "customer_id", "created_at", "id"),
     Index("ix_orders_stage_due", "stage", "stage_due_at"),
     Index("ix_orders_external", "external_id"),
+    Index("ix_orders_fingerprint", "fingerprint", "created_at"),
+    Index("ix_orders_channel_created", "channel_id", "created_at"),
 )
 
 order_lines = Table(
@@ -58,8 +62,9 @@ order_lines = Table(
     Column("id", ID, primary_key=True, autoincrement=True),
     Column("order_id", ID, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
     Column("line_no", Integer, nullable=False),
-    Column("product_id", Integer, ForeignKey("products.id"), nullable=False),
-    Column("sku", String(64), nullable=False),
+    Column("product_id", Integer, ForeignKey("products.id"), nullable=True,
+           doc="null while the line's item is not mapped to a catalog product (the order is held)"),
+    Column("sku", String(64), nullable=False, doc="the SKU, or for an unmapped line the item as the channel named it"),
     Column("name", String(200), nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("unit_price_minor", BigInteger, nullable=False),
