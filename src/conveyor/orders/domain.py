@@ -30,6 +30,7 @@ class LineDraft:
     discount: Decimal = Decimal(0)
     tax: Decimal = Decimal(0)
     description: str | None = None  # the channel's text for the item; names an unmapped line
+    unmapped: bool = False  # capture could not map it (e.g. an unknown unit): held for item mapping as well
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def validate_order(draft: OrderDraft, catalog: Mapping[str, Product]) -> ValidOr
     priced: list[PricedLine] = []
     for i, line in enumerate(draft.lines):
         product = catalog.get(line.sku.strip())
-        if product is not None and not product.active and draft.allow_unmapped:
+        if product is not None and draft.allow_unmapped and (line.unmapped or not product.active):
             product = None  # captured: held for item mapping, like an unknown item
         elif line.sku.strip() and product is None and not draft.allow_unmapped:
             problems.add("unknown_sku", f"no product with SKU {line.sku!r}", f"lines.{i}.sku")
