@@ -25,8 +25,10 @@ ROUTER_MODULES = [
     "conveyor.catalog.api", "conveyor.catalog.views",
     "conveyor.customers.api", "conveyor.customers.views",
     "conveyor.warehouses.api", "conveyor.warehouses.views",
+    "conveyor.channels.capture.api",  # before channels.api: /api/v1/channels/health is not a channel id
     "conveyor.channels.api", "conveyor.channels.views",
-    "conveyor.orders.lifecycle_api", "conveyor.orders.views",
+    "conveyor.channels.partners.api", "conveyor.channels.partners.views",
+    "conveyor.orders.lifecycle_api", "conveyor.orders.phone", "conveyor.orders.views",
     "conveyor.inventory.api", "conveyor.inventory.views", "conveyor.inventory.holds_api",
     "conveyor.operations.api", "conveyor.operations.views",
     "conveyor.web.views",

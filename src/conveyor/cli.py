@@ -25,8 +25,10 @@ SUB_APPS = {
     "customers": "conveyor.customers.cli",
     "warehouses": "conveyor.warehouses.cli",
     "channels": "conveyor.channels.cli",
+    "partners": "conveyor.channels.partners.cli",
     "stock": "conveyor.inventory.cli",
     "outbox": "conveyor.operations.cli",
+    "import": "conveyor.channels.capture.cli",
 }
 for _name, _module in SUB_APPS.items():
     try:

@@ -61,9 +61,13 @@ def check_channel(data: Mapping[str, Any]) -> dict[str, Any]:
         problems.add("invalid_shortage_policy",
                      f"shortage_policy must be one of {', '.join(SHORTAGE_POLICIES)}, or null for hold",
                      "shortage_policy")
+    secret = data.get("webhook_secret")
+    if secret is not None and (not isinstance(secret, str) or not 8 <= len(secret.strip()) <= 200):
+        problems.add("invalid_webhook_secret", "webhook_secret is 8 to 200 characters", "webhook_secret")
     active = data.get("active", True)
     if not isinstance(active, bool):
         problems.add("required", "active must be true or false", "active")
     problems.raise_if_any()
     return {"code": code, "name": name, "kind": kind, "default_currency": currency,
-            "shortage_policy": policy, "active": active}
+            "shortage_policy": policy, "webhook_secret": secret.strip() if isinstance(secret, str) else None,
+            "active": active}

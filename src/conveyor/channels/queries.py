@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
@@ -22,11 +24,16 @@ def list_channels(conn: Connection, *, q: str | None = None, limit: int = DEFAUL
         query = query.where(or_(channels.c.code.ilike(pattern, escape="\\"),
                                 channels.c.name.ilike(pattern, escape="\\")))
     rows, next_after = page_of(list(conn.execute(query)), limit)
-    return ChannelPage(items=[ChannelOut.model_validate(r) for r in rows], next_after=next_after)
+    return ChannelPage(items=[channel_out(r) for r in rows], next_after=next_after)
 
 
 def get_channel(conn: Connection, channel_id: int) -> ChannelOut:
     row = conn.execute(select(channels).where(channels.c.id == channel_id)).first()
     if row is None:
         raise channel_not_found(channel_id)
-    return ChannelOut.model_validate(row)
+    return channel_out(row)
+
+
+def channel_out(row: Any) -> ChannelOut:
+    """The channel as shown: whether it has a webhook secret, never the secret."""
+    return ChannelOut.model_validate(row).model_copy(update={"webhook_secret_set": bool(row.webhook_secret)})

@@ -11,6 +11,8 @@ from conveyor.channels.domain import KINDS, SHORTAGE_POLICIES
 _KINDS = ", ".join(KINDS)
 _POLICY = (f"when stock is short: one of {', '.join(SHORTAGE_POLICIES)}; null for the default (hold). "
            "A customer's own policy overrides it")
+_SECRET = ("Shopify or WooCommerce webhook signing secret (8-200 characters), write-only: webhooks to "
+           "/api/v1/channels/{code}/webhooks must be signed with it")
 
 
 class ChannelIn(BaseModel):
@@ -22,6 +24,7 @@ class ChannelIn(BaseModel):
     kind: str = Field(description=f"one of {_KINDS}")
     default_currency: str = Field("EUR", description="ISO 4217 code for orders that name none")
     shortage_policy: str | None = Field(None, description=_POLICY)
+    webhook_secret: str | None = Field(None, description=_SECRET)
     active: bool = True
 
 
@@ -35,6 +38,7 @@ class ChannelPatch(BaseModel):
     kind: str | None = Field(None, description=f"one of {_KINDS}")
     default_currency: str | None = None
     shortage_policy: str | None = Field(None, description=_POLICY + "; send null to clear it")
+    webhook_secret: str | None = Field(None, description=_SECRET + "; send null to clear it")
     active: bool | None = None
 
 
@@ -47,6 +51,7 @@ class ChannelOut(BaseModel):
     kind: str
     default_currency: str
     shortage_policy: str | None = Field(description=_POLICY)
+    webhook_secret_set: bool = Field(False, description="whether a webhook secret is set (it is never shown)")
     active: bool
     created_at: datetime
     updated_at: datetime

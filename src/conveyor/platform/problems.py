@@ -48,6 +48,7 @@ _PROBLEM_DESCRIPTIONS = {
     403: "The caller's role lacks the permission this route declares (`forbidden`).",
     404: "No such record (`*_not_found`).",
     409: "A unique value is already used by another record (`*_taken`).",
+    413: "The body is larger than this route accepts (`too_large`).",
     422: "The input breaks a rule; `errors[]` lists every problem with its code and field path.",
 }
 
