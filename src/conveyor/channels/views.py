@@ -29,8 +29,9 @@ SHORTAGE_CHOICES = (("", "Default (hold)"), ("hold", "Hold the order"),
 
 def _channel_data(form: dict[str, str]) -> dict[str, Any]:
     data = text_fields(form, ("code", "name", "kind", "default_currency", "shortage_policy"))
+    secret = (form.get("webhook_secret") or "").strip()
     return {**data, "default_currency": (data["default_currency"] or "").upper() or None,
-            "active": "active" in form}
+            "active": "active" in form, **({"webhook_secret": secret} if secret else {})}
 
 
 def _form(request: Request, channel: Any, values: dict[str, Any], errors: dict[str, str], *,

@@ -16,7 +16,7 @@ from conveyor.channels.capture.schemas import AckOut, CaptureLogOut, CaptureResu
 from conveyor.channels.capture.service import CaptureRequest, capture
 from conveyor.channels.capture.signatures import is_woocommerce_ping, verify, webhook_headers
 from conveyor.channels.tables import channels
-from conveyor.identity.deps import Require, container
+from conveyor.identity.deps import Public, Require, container
 from conveyor.identity.permissions import Permission
 from conveyor.identity.principal import Principal
 from conveyor.kernel.errors import DomainError, NotFound, ValidationFailed
@@ -56,7 +56,7 @@ def channel_health(principal: Principal = Require(Permission.CHANNEL_READ),
 
 
 @router.post("/{code}/webhooks", response_model=CaptureResult, response_model_exclude_none=True,
-             openapi_extra=WEBHOOK_BODY,
+             openapi_extra=WEBHOOK_BODY, dependencies=[Public],
              responses=problem_responses(401, 404, 413, 422, d401="The signature header is missing or does not "
                                          "match the body signed with the channel's webhook secret; nothing stored."),
              summary="Receive a Shopify or WooCommerce order webhook (signed with the channel's secret)")
@@ -74,9 +74,9 @@ async def receive_webhook(code: Code, request: Request, c: Container = Depends(c
                                + ("" if channel.webhook_secret else " (the channel has no webhook secret yet)"),
                                "header")
     sent = webhook_headers(channel.kind, headers)
-    items = read_json(body, channel.kind, name=f"webhook {sent.topic or ''}".strip(), delivery_id=sent.delivery_id,
-                      shop=sent.sender)
-    req = CaptureRequest(source=f"webhook {sent.delivery_id or ''}".strip(), format=channel.kind,
+    items = read_json(body, channel.kind, name=f"webhook {sent.delivery_id or ''}".strip(),
+                      delivery_id=sent.delivery_id, shop=sent.sender, topic=sent.topic)
+    req = CaptureRequest(source=f"webhook {sent.topic or ''} {sent.delivery_id or ''}".strip(), format=channel.kind,
                          actor=f"system:webhook:{channel.kind}", channel=code)
     report = await run_in_threadpool(capture, items, req, c)
     return report.as_json()

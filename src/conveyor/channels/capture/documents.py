@@ -72,15 +72,16 @@ def read_stream(stream: IO[bytes], fmt: str, *, name: str, mapping: Any = None, 
 
 
 def read_json(body: bytes, fmt: str, *, name: str, delivery_id: str | None = None,
-              shop: str | None = None) -> Iterator[Captured]:
+              shop: str | None = None, topic: str | None = None) -> Iterator[Captured]:
+    """A webhook's `topic` tells an order from a deletion whose body looks like one."""
     if fmt == "shopify":
         from conveyor.channels.capture.shopify import capture_shopify
 
-        yield from capture_shopify(body, name=name, delivery_id=delivery_id, shop=shop)
+        yield from capture_shopify(body, name=name, delivery_id=delivery_id, shop=shop, topic=topic)
     elif fmt == "woocommerce":
         from conveyor.channels.capture.woocommerce import capture_woocommerce
 
-        yield from capture_woocommerce(body, name=name, delivery_id=delivery_id, shop=shop)
+        yield from capture_woocommerce(body, name=name, delivery_id=delivery_id, shop=shop, topic=topic)
     elif fmt == "amazon":
         from conveyor.channels.capture.amazon import capture_amazon_document
 
