@@ -37,10 +37,13 @@ def text_chunks(source: Source, chunk_size: int, encoding: str) -> tuple[Iterato
     return latin1, None if codecs.lookup(encoding).name == "iso8859-1" else encoding
 
 
-
 def _raw_chunks(source: Source, chunk_size: int) -> Iterator[str | bytes]:
     if isinstance(source, str | bytes | bytearray):
-        yield bytes(source) if isinstance(source, bytearray) else source
+        # Whole documents in memory are handed on in chunks too: the scanner's buffer stays small, so consuming
+        # a segment never copies the rest of a large document (which made 4 MB take 30 s instead of 2 s).
+        whole = bytes(source) if isinstance(source, bytearray) else source
+        for start in range(0, max(len(whole), 1), chunk_size):
+            yield whole[start:start + chunk_size]
     elif hasattr(source, "read"):
         read = cast(Readable, source).read
         while chunk := read(chunk_size):
