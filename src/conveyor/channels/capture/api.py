@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from conveyor.bootstrap import Container
 from conveyor.channels.capture import queries
-from conveyor.channels.capture.documents import FORMATS, UnknownFormat, read_bytes, read_json
+from conveyor.channels.capture.documents import FORMATS, UnknownFormat, format_of, read_bytes, read_json
 from conveyor.channels.capture.schemas import AckOut, CaptureLogOut, CaptureResult, ChannelHealthOut
 from conveyor.channels.capture.service import CaptureRequest, capture
 from conveyor.channels.capture.signatures import is_woocommerce_ping, verify, webhook_headers
@@ -170,9 +170,10 @@ def _import(c: Container, code: str, body: bytes, fmt: str, name: str, dry_run: 
     from conveyor.channels.capture.acks import acknowledger_for
 
     try:
-        used, items = read_bytes(body, fmt, name=name)
+        used = format_of(body, fmt, name)
     except UnknownFormat as exc:
         raise ValidationFailed("unknown_format", str(exc), "format") from None
+    acknowledger = None if dry_run else acknowledger_for(used)
+    items = read_bytes(body, used, name=name, hooks=acknowledger.adapter_hooks if acknowledger else None)
     request = CaptureRequest(source=name, format=used, actor=actor, channel=code, dry_run=dry_run)
-    report = capture(items, request, c, acknowledger=None if dry_run else acknowledger_for(used))
-    return report.as_json()
+    return capture(items, request, c, acknowledger=acknowledger).as_json()

@@ -67,8 +67,10 @@ def import_orders(
                 if used == "xlsx":
                     progress.update(task, completed=min(raw.tell() or 0, file.stat().st_size))
 
-            report = capture(_items(file, stream, used, column_mapping), request, container, on_batch=counted,
-                             acknowledger=_acknowledger(used, container, dry_run))
+            acknowledger = _acknowledger(used, container, dry_run)
+            hooks = acknowledger.adapter_hooks if acknowledger else None
+            report = capture(_items(file, stream, used, column_mapping, hooks), request, container,
+                             on_batch=counted, acknowledger=acknowledger)
     except DomainError as exc:
         _fail(f"{file}: {exc.message}")
     finally:
@@ -84,12 +86,12 @@ def import_orders(
     raise typer.Exit(1 if report.rejected else 0)
 
 
-def _items(file: Path, stream: Any, fmt: str, mapping: Any) -> Any:
-    from conveyor.channels.capture.documents import _from_path, read_stream
+def _items(file: Path, stream: Any, fmt: str, mapping: Any, hooks: dict[str, Any] | None) -> Any:
+    from conveyor.channels.capture.documents import from_path, read_stream
 
     if fmt == "xlsx":
-        return _from_path(file, fmt, mapping)
-    return read_stream(stream, fmt, name=file.name, mapping=mapping)
+        return from_path(file, fmt, mapping)
+    return read_stream(stream, fmt, name=file.name, mapping=mapping, hooks=hooks)
 
 
 def _acknowledger(fmt: str, container: Container | None, dry_run: bool) -> Any:

@@ -32,27 +32,29 @@ def detect(name: str, head: bytes) -> str:
         raise UnknownFormat(str(exc)) from None
 
 
-def read_path(path: Path, fmt: str = "auto", *, mapping: Any = None) -> tuple[str, Iterator[Captured]]:
+def read_path(path: Path, fmt: str = "auto", *, mapping: Any = None,
+              hooks: dict[str, Any] | None = None) -> tuple[str, Iterator[Captured]]:
     """The format used and the captured items of the file at `path` (opened lazily, closed when done)."""
     if fmt == "auto":
         with path.open("rb") as f:
             fmt = detect(path.name, f.read(HEAD))
-    return fmt, _from_path(path, fmt, mapping)
+    return fmt, from_path(path, fmt, mapping, hooks)
 
 
-def _from_path(path: Path, fmt: str, mapping: Any) -> Iterator[Captured]:
+def from_path(path: Path, fmt: str, mapping: Any = None, hooks: dict[str, Any] | None = None) -> Iterator[Captured]:
     if fmt == "xlsx":
         from conveyor.channels.capture.xlsx_orders import capture_xlsx
 
         yield from capture_xlsx(path, name=path.name, mapping=mapping)
         return
     with path.open("rb") as f:
-        yield from read_stream(f, fmt, name=path.name, mapping=mapping)
+        yield from read_stream(f, fmt, name=path.name, mapping=mapping, hooks=hooks)
 
 
-def read_stream(stream: IO[bytes], fmt: str, *, name: str, mapping: Any = None, delivery_id: str | None = None,
-                shop: str | None = None) -> Iterator[Captured]:
-    """Captured items of an open binary stream in a named format (not auto, not xlsx: see read_bytes)."""
+def read_stream(stream: IO[bytes], fmt: str, *, name: str, mapping: Any = None,
+                hooks: dict[str, Any] | None = None) -> Iterator[Captured]:
+    """Captured items of an open binary stream in a named format (not auto, not xlsx: see read_bytes).
+    `hooks` are the acknowledger's callbacks into the EDI adapters (acks.py)."""
     if fmt == "csv":
         from conveyor.channels.capture.csv_orders import capture_csv
 
@@ -60,13 +62,13 @@ def read_stream(stream: IO[bytes], fmt: str, *, name: str, mapping: Any = None, 
     elif fmt == "x12":
         from conveyor.channels.capture.x12_850 import capture_x12
 
-        yield from capture_x12(stream, name=name)
+        yield from capture_x12(stream, name=name, **(hooks or {}))
     elif fmt == "edifact":
         from conveyor.channels.capture.edifact_orders import capture_edifact
 
-        yield from capture_edifact(stream, name=name)
+        yield from capture_edifact(stream, name=name, **(hooks or {}))
     elif fmt in JSON_FORMATS:
-        yield from read_json(stream.read(), fmt, name=name, delivery_id=delivery_id, shop=shop)
+        yield from read_json(stream.read(), fmt, name=name)
     else:
         raise UnknownFormat(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
 
@@ -90,13 +92,16 @@ def read_json(body: bytes, fmt: str, *, name: str, delivery_id: str | None = Non
         raise UnknownFormat(f"{fmt!r} is not a JSON format")
 
 
-def read_bytes(body: bytes, fmt: str, *, name: str, mapping: Any = None) -> tuple[str, Iterator[Captured]]:
-    """An uploaded document held in memory (the API and the upload screen), any format."""
-    if fmt == "auto":
-        fmt = detect(name, body[:HEAD])
+def format_of(body: bytes, fmt: str, name: str) -> str:
+    return detect(name, body[:HEAD]) if fmt == "auto" else fmt
+
+
+def read_bytes(body: bytes, fmt: str, *, name: str, mapping: Any = None,
+               hooks: dict[str, Any] | None = None) -> Iterator[Captured]:
+    """An uploaded document held in memory (the API and the upload screen) in a named format."""
     if fmt == "xlsx":
-        return fmt, _xlsx_bytes(body, name, mapping)
-    return fmt, read_stream(io.BytesIO(body), fmt, name=name, mapping=mapping)
+        return _xlsx_bytes(body, name, mapping)
+    return read_stream(io.BytesIO(body), fmt, name=name, mapping=mapping, hooks=hooks)
 
 
 def _xlsx_bytes(body: bytes, name: str, mapping: Any) -> Iterator[Captured]:

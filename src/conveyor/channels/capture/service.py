@@ -108,7 +108,12 @@ def capture(items: Iterable[Captured], request: CaptureRequest, container: Conta
 
 
 class Acknowledger:
-    """Builds the acknowledgements a partner expects back (X12 997/855, EDIFACT CONTRL/ORDRSP); see acks.py."""
+    """Builds the acknowledgements a partner expects back (X12 997/855, EDIFACT CONTRL/ORDRSP); see acks.py.
+    `adapter_hooks` are handed to the adapter reading the document (e.g. the X12 reader's `on_group`)."""
+
+    @property
+    def adapter_hooks(self) -> dict[str, Any]:
+        return {}
 
     def decided(self, resolved: Resolved | None, captured: CapturedOrder, outcome: Placed | DomainError | str,
                 container: Container) -> None:  # pragma: no cover - interface
@@ -166,7 +171,8 @@ def _entry(resolved: Resolved) -> dict[str, Any]:
 
 
 def _resolve_all(batch: list[CapturedOrder], channel: Channel, profiles: dict[str, Profile], conn: Connection | None,
-                 report: CaptureReport, *, lenient: bool = False) -> list[Resolved]:
+                 report: CaptureReport, *, lenient: bool = False,
+                 refused: Callable[[CapturedOrder, str], None] | None = None) -> list[Resolved]:
     ref = load_reference(conn, batch, channel_code=channel.code, currency=channel.currency, profiles=profiles)
     resolved: list[Resolved] = []
     for captured in batch:
@@ -174,6 +180,8 @@ def _resolve_all(batch: list[CapturedOrder], channel: Channel, profiles: dict[st
             resolved.append(resolve(captured, ref, lenient=lenient))
         except Unresolvable as exc:
             report.rejected.append(_rejected(captured.where, str(exc), captured.external_id))
+            if refused is not None:
+                refused(captured, str(exc))
     return resolved
 
 
@@ -212,8 +220,12 @@ def _idempotency_key(captured: CapturedOrder) -> str | None:
 
 def _place(batch: list[CapturedOrder], channel: Channel, profiles: dict[str, Profile], container: Container,
            request: CaptureRequest, report: CaptureReport, acknowledger: Acknowledger | None) -> None:
+    def refuse(captured: CapturedOrder, reason: str) -> None:
+        if acknowledger is not None:
+            acknowledger.decided(None, captured, reason, container)
+
     with container.db.read() as conn:
-        resolved = _resolve_all(batch, channel, profiles, conn, report)
+        resolved = _resolve_all(batch, channel, profiles, conn, report, refused=refuse)
     refused = _create_customers(container, [r.new_customer for r in resolved if r.new_customer], report)
     resolved = [r for r in resolved if not (r.new_customer and r.new_customer.account in refused)]
     actor = f"channel:{channel.code}"

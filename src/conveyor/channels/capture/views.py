@@ -12,7 +12,7 @@ from conveyor.bootstrap import Container
 from conveyor.channels import queries as channel_queries
 from conveyor.channels.capture import queries
 from conveyor.channels.capture.acks import acknowledger_for
-from conveyor.channels.capture.documents import FORMATS, UnknownFormat, read_bytes
+from conveyor.channels.capture.documents import FORMATS, UnknownFormat, format_of, read_bytes
 from conveyor.channels.capture.report import CaptureReport
 from conveyor.channels.capture.service import CaptureRequest, capture
 from conveyor.identity.deps import Require, container
@@ -90,6 +90,8 @@ def _capture(c: Container, channel_id: int, data: bytes, name: str, values: dict
              actor: str) -> CaptureReport:
     with c.db.read() as conn:
         code = channel_queries.get_channel(conn, channel_id).code
-    used, items = read_bytes(data, str(values["format"]), name=name)
+    used = format_of(data, str(values["format"]), name)
+    acknowledger = None if values["dry_run"] else acknowledger_for(used)
+    items = read_bytes(data, used, name=name, hooks=acknowledger.adapter_hooks if acknowledger else None)
     request = CaptureRequest(source=name, format=used, actor=actor, channel=code, dry_run=bool(values["dry_run"]))
-    return capture(items, request, c, acknowledger=None if request.dry_run else acknowledger_for(used))
+    return capture(items, request, c, acknowledger=acknowledger)
