@@ -20,6 +20,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 NAVIGATION: list[tuple[str, str, Permission | None]] = [
     ("Board", "/board", Permission.ORDER_READ),
     ("Orders", "/orders", Permission.ORDER_READ),
+    ("Phone order", "/orders/phone", Permission.ORDER_REVIEW),  # = the roles with order:create + customer:read
     ("Products", "/products", Permission.CATALOG_READ),
     ("Customers", "/customers", Permission.CUSTOMER_READ),
     ("Stock", "/stock", Permission.WAREHOUSE_READ),
