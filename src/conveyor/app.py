@@ -25,7 +25,8 @@ ROUTER_MODULES = [
     "conveyor.catalog.api", "conveyor.catalog.views",
     "conveyor.customers.api", "conveyor.customers.views",
     "conveyor.warehouses.api", "conveyor.warehouses.views",
-    "conveyor.channels.capture.api",  # before channels.api: /api/v1/channels/health is not a channel id
+    # before the channel routes: /channels/health is not a channel id
+    "conveyor.channels.capture.api", "conveyor.channels.capture.views",
     "conveyor.channels.api", "conveyor.channels.views",
     "conveyor.channels.partners.api", "conveyor.channels.partners.views",
     "conveyor.orders.lifecycle_api", "conveyor.orders.phone", "conveyor.orders.views",

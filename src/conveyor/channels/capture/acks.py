@@ -2,8 +2,8 @@
 
 X12: a 997 for every functional group received (syntax: which transaction sets were accepted), and an 855
 for every purchase order placed or rejected, when the partner's profile lists 855. EDIFACT: a CONTRL for
-every interchange and an ORDRSP per order when the profile lists ORDRSP. A partner without a profile still
-gets the syntax acknowledgement (997, CONTRL) unless ... it has a profile that leaves it out.
+every interchange and an ORDRSP per order when the profile lists ORDRSP. A sender without a profile still
+gets the syntax acknowledgement (997, CONTRL); a partner whose profile leaves it out does not.
 
 Each acknowledgement gets the channel's next interchange control number (`control_numbers`, one counter per
 channel and standard, incremented in SQL) and is stored in `channel_acks`, where the channel's page, the API
@@ -143,7 +143,7 @@ class X12Acknowledger(QueuedAcknowledger):
         decision = self.decide(resolved, captured, outcome, container)
         if decision is None or "x12_reply" not in captured.extra or captured.control is None:
             return
-        partner = captured.control.sender or ""
+        partner = captured.customer.partner_id or captured.control.sender or ""
         self.pending.append(_Pending("855", partner, f"PO {captured.external_id}",
                                      lambda number, at, o=captured, d=decision: purchase_order_acknowledgment(
                                          o, d, control_number=number, created_at=at)))
