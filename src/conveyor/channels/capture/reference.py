@@ -14,7 +14,9 @@ from conveyor.channels.capture.resolve import Catalog, Customer, Reference, gtin
 from conveyor.channels.partners.profiles import Profile
 from conveyor.customers.tables import customer_addresses, customers
 
-_BY_SKU = select(products.c.sku).where(func.upper(products.c.sku).in_(bindparam("skus", expanding=True)))
+_BY_SKU = select(products.c.sku).where(products.c.sku.in_(bindparam("skus", expanding=True)))
+# Only for what the exact match missed: upper(sku) has no index, so this reads the products table.
+_BY_SKU_ANY_CASE = select(products.c.sku).where(func.upper(products.c.sku).in_(bindparam("skus", expanding=True)))
 _BY_GTIN = select(products.c.sku, products.c.gtin).where(products.c.gtin.in_(bindparam("gtins", expanding=True)))
 _COLUMNS = (customers.c.id, customers.c.account, customers.c.currency, customers.c.email)
 
@@ -24,9 +26,11 @@ def load_reference(conn: Connection | None, batch: Sequence[CapturedOrder], *, c
     """Without a connection (a dry run on no database) nothing is found: every item is unmapped."""
     if conn is None:
         return Reference(channel_code, currency, Catalog({}, {}), profiles)
-    texts = {t.strip().upper() for o in batch for line in o.lines
-             for t in (line.item.sku, line.item.vendor_item) if t and t.strip()}
+    texts = {t.strip() for o in batch for line in o.lines for t in (line.item.sku, line.item.vendor_item)
+             if t and t.strip()}
     skus = {sku.upper(): sku for (sku,) in conn.execute(_BY_SKU, {"skus": sorted(texts)})} if texts else {}
+    if missed := sorted({t.upper() for t in texts} - set(skus)):
+        skus.update({sku.upper(): sku for (sku,) in conn.execute(_BY_SKU_ANY_CASE, {"skus": missed})})
     raw_gtins = sorted({line.item.gtin.strip() for o in batch for line in o.lines if line.item.gtin})
     candidates = sorted(set(raw_gtins) | set(gtin_keys(raw_gtins)) | {g.zfill(14) for g in gtin_keys(raw_gtins)}
                         | {g.zfill(13) for g in gtin_keys(raw_gtins)} | {g.zfill(12) for g in gtin_keys(raw_gtins)})
