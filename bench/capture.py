@@ -10,7 +10,8 @@ timeline, outbox) in batches of 500. It prints orders/s and the process's peak m
 the big import (flat memory: the second peak is not 10x the first), then the parse-only rate of the same file
 as the baseline of the ratio, then the EDIFACT file from the shared corpus. The last line:
 
-    capture: orders_per_s=<n> parse_orders_per_s=<n> ratio=<n> peak_mib_small=<n> peak_mib_big=<n> edifact_lines_per_s=<n>
+    capture: orders_per_s=<n> parse_orders_per_s=<n> ratio=<n> peak_mib_small=<n> peak_mib_big=<n>
+             edifact_lines_per_s=<n>   (on one line)
 """
 
 from __future__ import annotations
