@@ -11,7 +11,6 @@ import os
 import time
 import tracemalloc
 from collections.abc import Iterator
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,16 +22,12 @@ from conveyor.channels.capture.edifact_orders import capture_edifact
 from conveyor.channels.capture.model import Captured, CapturedOrder, Ignored, Rejected
 from conveyor.channels.edi.edifact import (
     Interchange,
-    MessageType,
-    Party,
     Segment,
-    build_interchange,
-    build_message,
     read_interchanges,
     tokenize,
-    write_segments,
 )
 from conveyor.channels.edi.edifact.receipt import InterchangeReceipt
+from conveyor.testing import corpus
 
 CORPUS = Path(os.environ.get("CONVEYOR_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus"))
 EDIFACT = CORPUS / "edifact"
@@ -165,22 +160,7 @@ def test_the_huge_file_streams_and_is_rejected_for_its_envelope(capsys: pytest.C
 
 
 def reenveloped() -> bytes:
-    """The huge file's own lines in a sound message: the first header, every LIN group, a right UNT."""
-    segments = list(tokenize(HUGE.read_bytes()))
-    body: list[Segment] = []
-    header_seen = skipping = False
-    for segment in segments[2:]:
-        if segment.tag in ("UNS", "UNT"):
-            break
-        if segment.tag == "BGM":
-            skipping, header_seen = header_seen, True
-        elif segment.tag == "LIN":
-            skipping = False
-        if not skipping:
-            body.append(Segment(segment.tag, segment.elements))
-    message = build_message("1", MessageType("ORDERS", "D", "96A", "UN", "EAN008"), [*body, Segment("UNS", ("S",))])
-    return write_segments(build_interchange([message], sender=Party("6XPPC"), recipient=Party("LHPPC"), reference="1",
-                                            prepared=datetime(1994, 1, 1, 9, 50), syntax="IATB", syntax_version="1"))
+    return corpus.reenveloped(HUGE)
 
 
 @pytest.mark.skipif(not HUGE.is_file(), reason="the huge ORDERS file is not in the corpus")

@@ -14,7 +14,8 @@ from conveyor.kernel.address import Address, check_address
 from conveyor.kernel.errors import ProblemCollector
 from conveyor.kernel.money import is_currency, to_minor
 
-MAX_LINES = 500
+MAX_LINES = 500  # typed or sent through the API
+MAX_CAPTURED_LINES = 20_000  # a trading partner's purchase order (a store replenishment can be that long)
 MAX_QUANTITY = 1_000_000
 MAX_TAGS = 20
 SKU_MAX = 64
@@ -133,8 +134,9 @@ def check_draft_shape(draft: OrderDraft, problems: ProblemCollector) -> None:
     """Checks that need no catalog: lines present, quantities, currency, tags, priority."""
     if not draft.lines:
         problems.add("order_has_no_lines", "an order needs at least one line", "lines")
-    if len(draft.lines) > MAX_LINES:
-        problems.add("too_many_lines", f"an order has at most {MAX_LINES} lines", "lines")
+    limit = MAX_CAPTURED_LINES if draft.allow_unmapped else MAX_LINES
+    if len(draft.lines) > limit:
+        problems.add("too_many_lines", f"an order has at most {limit} lines", "lines")
     if not is_currency(draft.currency):
         problems.add("unknown_currency", f"{draft.currency!r} is not an ISO 4217 currency code", "currency")
     for i, line in enumerate(draft.lines):
