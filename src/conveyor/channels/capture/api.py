@@ -101,7 +101,7 @@ async def import_document(
     return await run_in_threadpool(_import, c, code, body, fmt, name, dry_run, principal.actor)
 
 
-@router.get("/{code}/captures", response_model=list[CaptureLogOut], responses=problem_responses(401, 403, 404),
+@router.get("/{code}/captures", response_model=list[CaptureLogOut], responses=problem_responses(401, 403, 404, 422),
             summary="The channel's capture log: each document or webhook received and what became of it")
 def list_captures(code: Code, limit: int = Query(50, ge=1, le=500),
                   principal: Principal = Require(Permission.CHANNEL_READ),
@@ -111,7 +111,7 @@ def list_captures(code: Code, limit: int = Query(50, ge=1, le=500),
                 queries.list_captures(conn, code, limit=limit)]
 
 
-@router.get("/{code}/acks", response_model=list[AckOut], responses=problem_responses(401, 403, 404),
+@router.get("/{code}/acks", response_model=list[AckOut], responses=problem_responses(401, 403, 404, 422),
             summary="Acknowledgements sent to the channel's trading partners (997, 855, CONTRL, ORDRSP)")
 def list_acks(code: Code, limit: int = Query(50, ge=1, le=500),
               principal: Principal = Require(Permission.CHANNEL_READ),
@@ -122,7 +122,7 @@ def list_acks(code: Code, limit: int = Query(50, ge=1, le=500),
 
 @router.get("/{code}/acks/{ack_id}", response_class=Response, responses={
     200: {"content": {"application/edi-x12": {}, "application/edifact": {}}, "description": "the document as sent"},
-    **problem_responses(401, 403, 404)}, summary="One acknowledgement, as sent")
+    **problem_responses(401, 403, 404, 422)}, summary="One acknowledgement, as sent")
 def get_ack(code: Code, ack_id: Annotated[int, Path(ge=1, le=MAX_ID)],
             principal: Principal = Require(Permission.CHANNEL_READ),
             c: Container = Depends(container)) -> Response:

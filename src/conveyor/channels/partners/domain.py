@@ -49,7 +49,7 @@ def _text(value: Any) -> str | None:
 
 def normalise_partner_id(text: str) -> str:
     """'ZZ:ACME   ' and 'zz:acme' name the same partner: trimmed, upper case, no padding around the colon.
-    The same rule as conveyor.channels.partners.profiles.normalise_partner_id, which capture uses."""
+    Profiles are stored so, and capture looks them up so (partners/profiles.py)."""
     return ":".join(part.strip() for part in text.strip().upper().split(":"))
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from conveyor.catalog.tables import products
+from conveyor.channels.partners.domain import normalise_partner_id
 from conveyor.channels.tables import partner_items, trading_partners
 from conveyor.customers.tables import customers
 
@@ -37,11 +38,6 @@ class Profile:
 
 
 EACH_UNITS = frozenset({"", "EA", "EACH", "PCE", "PC", "PCS", "C62", "H87", "UN", "UNT", "NAR"})
-
-
-def normalise_partner_id(text: str) -> str:
-    """'ZZ:ACME   ' and 'zz:acme' name the same partner: trimmed, upper case, no inner padding."""
-    return ":".join(part.strip() for part in text.strip().upper().split(":"))
 
 
 def load_profiles(conn: Connection, channel_id: int) -> dict[str, Profile]:
