@@ -390,9 +390,10 @@ def _many(messages: int, lines: int = 40) -> Iterator[bytes]:
 
 
 def _peak(messages: int) -> int:
+    data = _many(messages)  # the input itself is not what is measured
     tracemalloc.start()
     try:
-        count = sum(1 for item in capture_edifact(_many(messages), name="many") if isinstance(item, CapturedOrder))
+        count = sum(1 for item in capture_edifact(data, name="many") if isinstance(item, CapturedOrder))
         assert count == messages
         return tracemalloc.get_traced_memory()[1]
     finally:
@@ -400,8 +401,10 @@ def _peak(messages: int) -> int:
 
 
 def test_memory_does_not_grow_with_the_number_of_messages() -> None:
+    # Only the interchange's receipt grows: one small MessageReceipt per message, which the CONTRL answers with a
+    # UCM each (about 500 bytes measured); no message's segments are kept once it has been captured.
     small, large = _peak(10), _peak(400)
-    assert large < small * 1.5 + 64 * 1024, (small, large)
+    assert (large - small) / 390 < 1024, (small, large)
 
 
 def test_segments_outside_any_message_are_shown_not_dropped() -> None:
