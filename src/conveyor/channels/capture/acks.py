@@ -23,7 +23,8 @@ from conveyor.channels.capture import decisions
 from conveyor.channels.capture.model import CapturedOrder, OrderDecision
 from conveyor.channels.capture.resolve import Resolved
 from conveyor.channels.capture.service import Acknowledger
-from conveyor.channels.partners.profiles import Profile, normalise_partner_id
+from conveyor.channels.partners.domain import normalise_partner_id
+from conveyor.channels.partners.profiles import Profile
 from conveyor.channels.tables import channel_acks, control_numbers
 from conveyor.kernel.errors import DomainError
 from conveyor.orders.placing import Placed

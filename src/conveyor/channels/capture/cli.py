@@ -124,12 +124,12 @@ def _container(dry_run: bool) -> Container | None:
 
 
 def _mapping(path: Path) -> Any:
-    from conveyor.channels.capture.csv_orders import load_mapping
+    from conveyor.channels.capture.csv_layout import MappingError, load_mapping
 
     try:
         return load_mapping(path)
-    except (OSError, ValueError) as exc:
-        _fail(f"{path}: {exc}")
+    except MappingError as exc:
+        _fail(str(exc))
 
 
 def _write_rejects(file: Path, target: Path | None, report: CaptureReport, *, quiet: bool) -> None:

@@ -44,10 +44,11 @@ def channel_health(conn: Connection, *, now: datetime, timezone: str = "UTC") ->
     local = now.astimezone(ZoneInfo(timezone))
     today = local.replace(hour=0, minute=0, second=0, microsecond=0)
     since = now - REJECTS_WINDOW
-    last = dict(conn.execute(select(orders.c.channel_id, func.max(orders.c.created_at))
+    last: dict[int, datetime] = dict(conn.execute(select(orders.c.channel_id, func.max(orders.c.created_at))
                              .group_by(orders.c.channel_id)).all())
-    counts = dict(conn.execute(select(orders.c.channel_id, func.count()).where(orders.c.created_at >= today)
-                               .group_by(orders.c.channel_id)).all())
+    counts: dict[int, int] = dict(conn.execute(
+        select(orders.c.channel_id, func.count()).where(orders.c.created_at >= today)
+        .group_by(orders.c.channel_id)).all())
     window = {r.channel_id: r for r in conn.execute(
         select(channel_captures.c.channel_id, func.count().label("captures"),
                func.sum(channel_captures.c.rejected).label("rejected"),
@@ -55,7 +56,7 @@ def channel_health(conn: Connection, *, now: datetime, timezone: str = "UTC") ->
                func.max(channel_captures.c.id).label("last_id"))
         .where(channel_captures.c.received_at >= since).group_by(channel_captures.c.channel_id))}
     latest_ids = [r.last_id for r in window.values()]
-    problems = dict(conn.execute(select(channel_captures.c.channel_id, channel_captures.c.problems)
+    problems: dict[int, Any] = dict(conn.execute(select(channel_captures.c.channel_id, channel_captures.c.problems)
                                  .where(channel_captures.c.id.in_(latest_ids))).all()) if latest_ids else {}
     return [ChannelHealth(
         code=ch.code, name=ch.name, kind=ch.kind, active=ch.active, last_order_at=last.get(ch.id),

@@ -14,7 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from conveyor.channels.capture.model import CapturedLine, CapturedOrder, ItemRef
-from conveyor.channels.partners.profiles import EACH_UNITS, Profile, normalise_partner_id
+from conveyor.channels.partners.domain import normalise_partner_id
+from conveyor.channels.partners.profiles import EACH_UNITS, Profile
 from conveyor.kernel.money import exponent
 from conveyor.orders.domain import MAX_QUANTITY, LineDraft, OrderDraft
 

@@ -272,9 +272,9 @@ def _create_customers(container: Container, new: list[NewCustomer], report: Capt
     for customer in {c.account: c for c in new}.values():
         try:
             with container.db.write() as conn:
-                create_customer(conn, CustomerIn(account=customer.account, name=customer.name,
-                                                 email=customer.email, phone=customer.phone),
-                                at=container.clock.now())
+                create_customer(conn, CustomerIn.model_validate({
+                    "account": customer.account, "name": customer.name, "email": customer.email,
+                    "phone": customer.phone}), at=container.clock.now())
         except DomainError as exc:
             if exc.code != "account_taken":
                 refused.add(customer.account)
