@@ -332,5 +332,8 @@ def load_demo(c: Container, *, orders: int = 1000, seed: int = 11, console: Cons
             _replay_order(c, clock, rng, ref, number, created, now)
             progress.advance(task)
     c.lifecycle.invalidate()
+    from conveyor.demo_capture import load_captures
+
+    load_captures(c, ref)
     return DemoSummary(len(WAREHOUSES), len(ref["prices"]), len(ref["accounts"]), len(moments), skipped=False)
 

@@ -131,8 +131,14 @@ def resolve(captured: CapturedOrder, ref: Reference, *, lenient: bool = False) -
         currency=currency, lines=tuple(lines), ship_to=dict(ship_to),
         bill_to=dict(captured.bill_to) if captured.bill_to else None, external_id=captured.external_id.strip()[:100],
         shipping=captured.shipping, requested_delivery_date=captured.requested_delivery_date,
-        notes=captured.notes, tags=captured.tags, allow_unmapped=True)
+        notes=captured.notes, tags=captured.tags, priority=_priority(captured), allow_unmapped=True)
     return Resolved(captured, draft, new, unmapped, profile, tuple(eaches), tuple(warnings))
+
+
+def _priority(captured: CapturedOrder) -> int:
+    """A CSV `priority` column (-10 to 10), checked by the reader; 0 when the document has none."""
+    value = captured.extra.get("priority")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _customer(captured: CapturedOrder, ref: Reference) -> tuple[Profile | None, Customer | None, NewCustomer | None]:
