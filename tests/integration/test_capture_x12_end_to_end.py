@@ -15,6 +15,7 @@ from conveyor.channels.capture.service import CaptureRequest, capture
 from conveyor.channels.edi.x12 import read_interchanges
 from conveyor.channels.tables import channel_acks, partner_items, trading_partners
 from conveyor.orders.tables import order_lines, orders
+from conveyor.platform.outbox import outbox
 from conveyor.testing.factories import add_channel, add_product
 
 PO = """ISA*00*          *00*          *ZZ*ACME           *ZZ*CONVEYOR       *261118*1000*U*00401*000000501*0*P*>~
@@ -82,6 +83,9 @@ def test_an_850_becomes_an_order_and_is_answered_with_997_and_855(container, edi
         acks = conn.execute(select(channel_acks).order_by(channel_acks.c.id)).all()
     assert [tuple(x) for x in lines] == [("SKU-1", 3, 250), ("SKU-3", 24, 200), ("NOBODY-KNOWS", 1, 100)]
     assert [(a.kind, a.control_number, a.partner) for a in acks] == [("997", "1", "ZZ:ACME"), ("855", "2", "ZZ:ACME")]
+    with container.db.read() as conn:
+        events = conn.execute(select(outbox.c.key).where(outbox.c.event == "edi.acknowledgement_ready")).scalars()
+        assert sorted(events) == sorted(f"ack:{a.id}" for a in acks)  # for whoever delivers them
     [ack997] = list(read_interchanges(acks[0].body))
     segments = [s.tag for g in ack997.groups for t in g.transactions for s in t.segments]
     assert "AK9" in segments

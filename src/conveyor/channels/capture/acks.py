@@ -7,7 +7,8 @@ gets the syntax acknowledgement (997, CONTRL); a partner whose profile leaves it
 
 Each acknowledgement gets the channel's next interchange control number (`control_numbers`, one counter per
 channel and standard, incremented in SQL) and is stored in `channel_acks`, where the channel's page, the API
-(`GET /api/v1/channels/{code}/acks/{id}`) and `conveyor import orders --acks DIR` give it to whoever sends it.
+(`GET /api/v1/channels/{code}/acks/{id}`) and `conveyor import orders --acks DIR` give it to whoever sends it;
+an `edi.acknowledgement_ready` outbox event, in the same transaction, is where a delivery handler hooks in.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.engine import Connection
 
 from conveyor.channels.capture import decisions
+from conveyor.channels.capture.events import AcknowledgementReady
 from conveyor.channels.capture.model import CapturedOrder, OrderDecision
 from conveyor.channels.capture.resolve import Resolved
 from conveyor.channels.capture.service import Acknowledger
@@ -28,6 +30,7 @@ from conveyor.channels.partners.profiles import Profile
 from conveyor.channels.tables import channel_acks, control_numbers
 from conveyor.kernel.errors import DomainError
 from conveyor.orders.placing import Placed
+from conveyor.platform.outbox import publish_many
 
 if TYPE_CHECKING:
     from conveyor.bootstrap import Container
@@ -96,6 +99,9 @@ class QueuedAcknowledger(Acknowledger):
                 ack_id = conn.execute(insert(channel_acks).values(
                     channel_id=channel_id, kind=item.kind, partner=item.partner[:80], control_number=str(number),
                     reply_to=item.reply_to[:300], body=body, created_at=at).returning(channel_acks.c.id)).scalar_one()
+                publish_many(conn, [(AcknowledgementReady(ack_id=int(ack_id), channel_id=channel_id, kind=item.kind,
+                                                          partner=item.partner, control_number=str(number)),
+                                     f"ack:{ack_id}")], at=at)
                 written.append({"id": int(ack_id), "kind": item.kind, "partner": item.partner,
                                 "control_number": str(number), "reply_to": item.reply_to, "body": body,
                                 "created_at": at})
