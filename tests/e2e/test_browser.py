@@ -7,7 +7,6 @@ copies the docs embed live in docs/images/.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,35 +14,16 @@ import pytest
 from playwright.sync_api import expect
 
 from conveyor.demo import DEMO_PASSWORD, DEMO_USERS
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import DESKTOP, PHONE, TIMEOUT_MS, LiveServer  # noqa: F401 - re-exported
 
 pytestmark = pytest.mark.e2e
 
 # Screenshots go to test-results/ (not committed); docs/images holds the curated copies the docs embed.
 IMAGES = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-TIMEOUT_MS = 15_000
 
 
 def demo_email(role: str) -> str:
     return next(email for email, r in DEMO_USERS if r == role)
-
-
-@pytest.fixture
-def desktop(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
-
-
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(**PHONE)
-    context.set_default_timeout(TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
 
 
 def sign_in(page: Any, server: LiveServer, role: str, password: str = DEMO_PASSWORD) -> None:

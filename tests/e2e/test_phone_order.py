@@ -9,7 +9,6 @@ curated copy of phone-order.png that docs/phone-orders.md embeds.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,25 +20,14 @@ from conveyor.customers.tables import customer_addresses, customers
 from conveyor.inventory.tables import stock_levels
 from conveyor.warehouses.tables import warehouses
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_browser import DESKTOP, PHONE, TIMEOUT_MS, screenshot, sign_in
+from tests.e2e.test_browser import screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def clerk(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
-
-
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(**PHONE)
-    context.set_default_timeout(TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
+def clerk(desktop: Any) -> Any:
+    return desktop
 
 
 def a_customer(server: LiveServer) -> tuple[str, str]:
