@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conveyor.demo import DEMO_PASSWORD, DEMO_USERS
-from tests.e2e.conftest import DESKTOP, PHONE, TIMEOUT_MS, LiveServer  # noqa: F401 - re-exported
+from tests.e2e.conftest import LiveServer
 
 pytestmark = pytest.mark.e2e
 
