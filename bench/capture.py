@@ -28,16 +28,14 @@ from sqlalchemy import insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from databases import make_database  # noqa: E402
+from databases import make_database, stock_products  # noqa: E402
 
 from conveyor.bootstrap import build  # noqa: E402
-from conveyor.catalog.tables import products  # noqa: E402
 from conveyor.channels.capture.csv_orders import capture_csv  # noqa: E402
 from conveyor.channels.capture.model import CapturedOrder  # noqa: E402
 from conveyor.channels.capture.sample_csv import write_sample_orders  # noqa: E402
 from conveyor.channels.capture.service import CaptureRequest, capture  # noqa: E402
 from conveyor.customers.tables import customer_addresses, customers  # noqa: E402
-from conveyor.inventory.tables import stock_levels, stock_movements  # noqa: E402
 from conveyor.platform.migrations import upgrade  # noqa: E402
 from conveyor.settings import Settings  # noqa: E402
 from conveyor.testing.factories import add_channel, add_warehouse  # noqa: E402
@@ -64,15 +62,8 @@ def seed(url: str) -> None:
     with c.db.write() as conn:
         add_channel(conn, at=now, code="csv-in", kind="csv")
         warehouse = add_warehouse(conn, at=now, code="BENCH")
-        conn.execute(insert(products), [dict(sku=f"B-{i:05d}", name=f"Bench {i}", weight_g=100, regulated=False,
-                                             cold_chain=False, hazardous=False, active=True, created_at=now,
-                                             updated_at=now) for i in range(SKUS)])
-        ids = [r.id for r in conn.execute(select(products.c.id))]
-        conn.execute(insert(stock_levels), [dict(product_id=p, warehouse_id=warehouse, on_hand=STOCK, reserved=0,
-                                                 safety=0, incoming=0, updated_at=now) for p in ids])
-        conn.execute(insert(stock_movements), [dict(product_id=p, warehouse_id=warehouse, kind="receipt",
-                                                    on_hand_delta=STOCK, reserved_delta=0, reference="receipt:bench",
-                                                    reason=None, actor="system:bench", at=now) for p in ids])
+        stock_products(conn, [(f"B-{i:05d}", f"Bench {i}") for i in range(SKUS)], warehouse_id=warehouse,
+                       stock=STOCK, at=now)
         conn.execute(insert(customers), [dict(account=f"C-{i:04d}", name=f"Customer {i + 1}", email=None,
                                               credit_limit_minor=0, currency="EUR", credit_rating="B",
                                               payment_terms="net30", active=True, created_at=now, updated_at=now)

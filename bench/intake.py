@@ -36,19 +36,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import create_engine, func, select, text
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))  # bench.databases
 
-from bench.databases import make_database  # noqa: E402
+from bench.databases import make_database, stock_products  # noqa: E402
 from conveyor.bootstrap import build  # noqa: E402
-from conveyor.catalog.tables import products  # noqa: E402
 from conveyor.identity import service as identity  # noqa: E402
 from conveyor.inventory import ledger  # noqa: E402
-from conveyor.inventory.tables import stock_levels, stock_movements  # noqa: E402
+from conveyor.inventory.tables import stock_levels  # noqa: E402
 from conveyor.platform.migrations import upgrade  # noqa: E402
 from conveyor.settings import Settings  # noqa: E402
 from conveyor.testing.factories import add_channel, add_customer, add_user, add_warehouse  # noqa: E402
@@ -71,17 +70,8 @@ def seed(url: str, skus: int) -> tuple[str, int]:
         add_channel(conn, at=now, code="api", kind="api")
         add_customer(conn, at=now, account="C-001")
         warehouse = add_warehouse(conn, at=now, code="BENCH")
-        rows = [dict(sku=f"B-{i:05d}", name=f"Bench {i}", weight_g=100, regulated=False, cold_chain=False,
-                     hazardous=False, active=True, created_at=now, updated_at=now) for i in range(skus)]
-        rows.append(dict(rows[0], sku="HOT-1", name="Hot item"))
-        conn.execute(insert(products), rows)
-        ids = [r.id for r in conn.execute(select(products.c.id))]
-        # Bulk-booked receipts: each balance has exactly one receipt movement, so the ledger agrees.
-        conn.execute(insert(stock_levels), [dict(product_id=p, warehouse_id=warehouse, on_hand=STOCK, reserved=0,
-                                                 safety=0, incoming=0, updated_at=now) for p in ids])
-        conn.execute(insert(stock_movements), [dict(product_id=p, warehouse_id=warehouse, kind="receipt",
-                                                    on_hand_delta=STOCK, reserved_delta=0, reference="receipt:bench",
-                                                    reason=None, actor="system:bench", at=now) for p in ids])
+        stock_products(conn, [(f"B-{i:05d}", f"Bench {i}") for i in range(skus)] + [("HOT-1", "Hot item")],
+                       warehouse_id=warehouse, stock=STOCK, at=now)
         user = add_user(conn, at=now, role="manager", email="bench@example.com")
         token = identity.create_token(conn, user_id=user, name="bench", at=now).token
     if c.db.dialect == "postgresql":
