@@ -80,13 +80,20 @@ def load_all_tables() -> None:
 def register_consumers(container: Container) -> None:
     """Outbox consumers of every area register here. They get the container: they run outside any request,
     in the relay (a thread of `serve`, or `conveyor worker`), and open their own units of work."""
-    from conveyor.inventory.backorder_filler import on_stock_freed, on_stock_received, on_warehouse_activated
+    from conveyor.inventory.backorder_filler import (
+        on_line_mapped,
+        on_stock_freed,
+        on_stock_received,
+        on_warehouse_activated,
+    )
     from conveyor.inventory.events import StockFreed, StockReceived
+    from conveyor.orders.line_mapping import LineMapped
     from conveyor.warehouses.events import WarehouseActivated
 
     container.registry.register(StockReceived.name, on_stock_received(container))
     container.registry.register(StockFreed.name, on_stock_freed(container))
     container.registry.register(WarehouseActivated.name, on_warehouse_activated(container))
+    container.registry.register(LineMapped.name, on_line_mapped(container))
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:

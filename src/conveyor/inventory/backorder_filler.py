@@ -24,7 +24,7 @@ from conveyor.inventory.tables import backorders, stock_levels
 from conveyor.kernel.errors import Conflict
 from conveyor.orders.lifecycle import Action, LifecycleState, Stage
 from conveyor.orders.moves import INVENTORY, add_timeline, apply_move
-from conveyor.orders.tables import order_timeline, orders
+from conveyor.orders.tables import order_lines, order_timeline, orders
 from conveyor.platform.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -42,7 +42,8 @@ CAUSES = {
     events.SAFETY_LOWERED: "Safety stock lowered",
 }
 REOPENED = "Warehouse {code} opened again"
-FREED = "Stock became available"  # a reason this code does not know (an event from a newer version)
+FREED = "Stock became available"
+MAPPED = "Line mapped to a product"  # a reason this code does not know (an event from a newer version)
 
 
 def _waiting_orders(conn: Connection, product_id: int) -> list[int]:
@@ -96,6 +97,9 @@ def _held_by_inventory(conn: Connection, order_id: int) -> LifecycleState | None
         .order_by(order_timeline.c.id.desc()).limit(1)).scalar()
     if last_hold_by != INVENTORY:
         return None  # a person held it: they decide when it goes on
+    if conn.execute(select(order_lines.c.id).where(order_lines.c.order_id == order_id,
+                                                   order_lines.c.product_id.is_(None)).limit(1)).first():
+        return None  # a line still waits for item mapping
     return LifecycleState(Stage.ON_HOLD, Stage(order.held_from))
 
 
@@ -143,6 +147,15 @@ def on_stock_received(container: Container) -> Callable[[dict[str, Any]], None]:
 
     def handle(payload: dict[str, Any]) -> None:
         fill_backorders(container, int(payload["product_id"]))
+
+    return handle
+
+
+def on_line_mapped(container: Container) -> Callable[[dict[str, Any]], None]:
+    """The outbox handler for `order.line_mapped`: the newly mapped line waits as a backorder; fill it."""
+
+    def handle(payload: dict[str, Any]) -> None:
+        fill_backorders(container, int(payload["product_id"]), MAPPED)
 
     return handle
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from conveyor.bootstrap import Container
 from conveyor.identity.deps import Require, container
 from conveyor.identity.permissions import Permission
 from conveyor.identity.principal import Principal
-from conveyor.orders import handlers, presenters, queries
+from conveyor.orders import handlers, line_mapping, presenters, queries
 from conveyor.orders import schemas as s
 from conveyor.orders.commands import MoveOrder, PlaceOrder
+from conveyor.orders.domain import MAX_CAPTURED_LINES
 from conveyor.orders.lifecycle import Action, find_transition
 from conveyor.orders.permissions import ACTION_PERMISSION
 from conveyor.platform.pagination import RecordId
@@ -119,6 +121,20 @@ def _action_route(action: Action) -> None:
 
 for _action in Action:
     _action_route(_action)
+
+
+@router.post("/orders/{order_id}/lines/{line_no}/map", response_model=s.OrderOut,
+             responses={**ERRORS, **NOT_FOUND, **CONFLICT}, summary="Map an unmapped line to a product")
+def map_line(order_id: RecordId, line_no: Annotated[int, Path(ge=1, le=MAX_CAPTURED_LINES)], body: s.MapLineIn,
+             principal: Principal = Require(Permission.ORDER_REVIEW),
+             c: Container = Depends(container)) -> s.OrderOut:
+    """A line a channel named by an item we did not know gets its product; its stock is then reserved as
+    for a backorder, and with `remember` the trading partner's item mapping is saved for their next orders.
+    Release the order from its hold when every line is mapped."""
+    line_mapping.map_line(line_mapping.MapLine(order_id=order_id, line_no=line_no, sku=body.sku,
+                                               actor=principal.actor, remember=body.remember),
+                          uow=c.uow(), scope=queries.scope_clause(principal))
+    return _detail(c, order_id, principal)
 
 
 @router.get("/board", response_model=list[s.BoardColumnOut], responses=ERRORS)

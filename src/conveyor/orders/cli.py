@@ -122,3 +122,27 @@ def move(order_id: int, action: str, reason: str = typer.Option(None, help="requ
     except DomainError as exc:
         _fail(exc)
     console.print(f"Order {order_id}: {moved.from_stage} → {moved.to_stage}")
+
+
+@app.command("map-line")
+def map_line(order_id: int = typer.Argument(..., help="the order's id (SO-000123 is 123)"),
+             line_no: int = typer.Argument(..., help="the line's number"),
+             sku: str = typer.Argument(..., help="the catalog product the line is"),
+             remember: bool = typer.Option(True, help="also map the trading partner's item to this product")) -> None:
+    """Map an unmapped line (a channel's item we did not know) to a product; its stock is then reserved."""
+    from conveyor.bootstrap import build
+    from conveyor.orders.line_mapping import MapLine
+    from conveyor.orders.line_mapping import map_line as run
+
+    c = build()
+    try:
+        mapped = run(MapLine(order_id=order_id, line_no=line_no, sku=sku, actor=ACTOR, remember=remember),
+                     uow=c.uow())
+    except DomainError as exc:
+        _fail(exc)
+    finally:
+        c.db.dispose()
+    remembered = f"; remembered for {mapped.remembered_for}" if mapped.remembered_for else ""
+    left = "every line is mapped now: release the order when ready" if mapped.unmapped_left == 0 \
+        else f"{mapped.unmapped_left} line(s) still unmapped"
+    console.print(f"Line {line_no} of order {order_id} is {mapped.sku}{remembered}; {left}")

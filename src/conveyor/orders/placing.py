@@ -343,9 +343,10 @@ def _store(uow: UnitOfWork, ready: list[_Ready], outcomes: list[Outcome | None],
     for r, decision in zip(accepted, decisions, strict=True):
         assert r.allocation is not None
         if reasons := _hold_reasons(r):
+            # Inventory's own hold (stock only) ends when the backorders fill; any other reason needs a person.
+            only_stock = len(reasons) == 1 and reasons[0].startswith("Waiting for stock")
             apply_move(uow, r.order_id, LifecycleState(Stage.RECEIVED), Action.HOLD.value,
-                       actor=INVENTORY if reasons[0].startswith("Waiting") else REVIEW, reason="; ".join(reasons),
-                       lifecycle=lifecycle)
+                       actor=INVENTORY if only_stock else REVIEW, reason="; ".join(reasons), lifecycle=lifecycle)
             outcomes[r.index] = Placed(r.order_id, created=True)
             continue
         outcomes[r.index] = Placed(r.order_id, created=True, stored=Stored(

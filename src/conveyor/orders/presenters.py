@@ -20,7 +20,8 @@ def order_out(d: OrderDetail) -> s.OrderOut:
         lines=[s.OrderLineOut(line_no=line.line_no, sku=line.sku, name=line.name, quantity=line.quantity,
                               unit_price=s.money(line.unit_price_minor, cur),
                               discount=s.money(line.discount_minor, cur), tax=s.money(line.tax_minor, cur),
-                              total=s.money(line.total_minor, cur), **_line_stock(d, line.line_no))
+                              total=s.money(line.total_minor, cur), mapped=line.product_id is not None,
+                              **_line_stock(d, line.line_no))
                for line in d.lines],
         ship_to=s.AddressOut(**o.ship_to), bill_to=s.AddressOut(**o.bill_to),
         requested_delivery_date=o.requested_delivery_date, notes=o.notes, tags=list(o.tags or []),

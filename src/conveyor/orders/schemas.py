@@ -64,6 +64,13 @@ class OrderIn(BaseModel):
         )
 
 
+class MapLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"sku": "COF-0001", "remember": True}]})
+
+    sku: str = Field(min_length=1, max_length=64, description="the catalog product the line is")
+    remember: bool = Field(True, description="also map the trading partner's item to this product")
+
+
 class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str | None = Field(default=None, max_length=500, description="why; required to hold or cancel")
@@ -97,6 +104,7 @@ class OrderLineOut(BaseModel):
     discount: str
     tax: str
     total: str
+    mapped: bool = Field(True, description="false while the channel's item is not mapped to a catalog product")
     held: list[HeldOut] = Field(default_factory=list, description="where this line's units are held")
     missing: int = Field(0, description="units not reserved yet (backordered)")
 

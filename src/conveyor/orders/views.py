@@ -21,10 +21,11 @@ from conveyor.identity.deps import Require, container
 from conveyor.identity.permissions import Permission, Role
 from conveyor.identity.principal import Principal
 from conveyor.kernel.errors import Conflict, DomainError, NotFound, ProblemCollector, ValidationFailed
-from conveyor.orders import diagram, handlers, presenters, queries
+from conveyor.orders import diagram, handlers, line_mapping, presenters, queries
 from conveyor.orders.commands import ConfigureStage, MoveOrder
 from conveyor.orders.config import LifecycleConfig, load_config, require_stage, save_calendar
 from conveyor.orders.lifecycle import Action, find_transition
+from conveyor.orders.line_mapping import NOT_MAPPABLE
 from conveyor.orders.permissions import ACTION_PERMISSION
 from conveyor.platform.web import render
 
@@ -144,6 +145,7 @@ def _order_page(request: Request, c: Container, principal: Principal, order_id: 
     return render(request, "orders/order.html", {
         "d": detail, "o": detail.order, "actions": actions, "labels": _stage_labels(config),
         "roles": ROLE_LABELS, "error": error, "failed": failed, "reason": reason,
+        "can_map": principal.can(Permission.ORDER_REVIEW) and detail.order.stage not in NOT_MAPPABLE,
     }, status_code=status_code)
 
 
@@ -174,6 +176,21 @@ def _action_route(action: Action) -> None:
 
 for _action in Action:
     _action_route(_action)
+
+
+@router.post("/orders/{order_id}/lines/{line_no}/map")
+def map_line(request: Request, order_id: int, line_no: int, form: FormData = Depends(posted_form),
+             principal: Principal = Require(Permission.ORDER_REVIEW), c: Container = Depends(container)) -> Response:
+    """The order page's "map to product" form on an unmapped line."""
+    _check_id(order_id)
+    try:
+        line_mapping.map_line(line_mapping.MapLine(order_id=order_id, line_no=line_no, sku=_text(form, "sku"),
+                                                   actor=principal.actor, remember="remember" in form),
+                              uow=c.uow(), scope=queries.scope_clause(principal))
+    except (Conflict, ValidationFailed) as exc:
+        return _order_page(request, c, principal, order_id, error=exc.message, failed=f"map-{line_no}",
+                           status_code=exc.status)
+    return RedirectResponse(f"/orders/{order_id}", status_code=303)
 
 
 # -- the board ------------------------------------------------------------------------------------------
