@@ -47,6 +47,7 @@ from conveyor.orders.events import OrderPlaced
 from conveyor.orders.lifecycle import Action, LifecycleState, Stage
 from conveyor.orders.moves import INSERT_TIMELINE, INVENTORY, REVIEW, apply_move
 from conveyor.orders.tables import idempotency_keys, order_lines, orders
+from conveyor.platform.db import custom_plans
 from conveyor.platform.outbox import publish_many
 from conveyor.platform.uow import UnitOfWork
 
@@ -203,7 +204,8 @@ def _round(cmds: Sequence[PlaceOrder], pending: list[int], outcomes: list[Outcom
     """Places the pending commands that claim no key or external id an earlier one of them claims; returns
     the rest, for the next round in the same transaction."""
     conn, at = uow.conn, uow.clock.now()
-    reference = _Reference.load(conn, [cmds[i] for i in pending])
+    with custom_plans(conn):  # keys and external ids are looked up in ever-growing tables
+        reference = _Reference.load(conn, [cmds[i] for i in pending])
     claimed: set[tuple[str, ...]] = set()
     deferred: list[int] = []
     ready: list[_Ready] = []
@@ -285,8 +287,10 @@ def _mark_duplicates(conn: Connection, ready: list[_Ready], at: datetime, window
     if window is None or window <= timedelta(0):
         return
     seen: dict[str, int] = {}
-    for row in conn.execute(_FINGERPRINTS, {"fingerprints": sorted({r.fingerprint for r in ready}),
-                                            "since": at - window}):
+    with custom_plans(conn):
+        found = conn.execute(_FINGERPRINTS, {"fingerprints": sorted({r.fingerprint for r in ready}),
+                                             "since": at - window}).all()
+    for row in found:
         seen.setdefault(row.fingerprint, int(row.id))
     in_batch: set[str] = set()
     for r in ready:  # arrival order: a later order of the batch is the duplicate of the earlier one

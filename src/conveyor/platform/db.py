@@ -8,10 +8,12 @@ drops SELECT ... FOR UPDATE on SQLite, so that lock is what keeps read-decide-wr
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Text, TypeDecorator, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Text, TypeDecorator, create_engine, event, text
 from sqlalchemy.engine import Connection
 
 NAMING_CONVENTION = {
@@ -104,3 +106,26 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+_CUSTOM_PLANS = text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
+_CACHED_PLANS = text("SELECT set_config('plan_cache_mode', 'auto', true)")
+
+
+@contextmanager
+def custom_plans(conn: Connection) -> Iterator[None]:
+    """PostgreSQL: plan the statements inside for their actual values, for the rest of them only.
+
+    psycopg prepares a statement after five runs, and PostgreSQL may then switch to one generic plan for any
+    values. For `external_id IN (...500 ids...)` on a growing `orders` table that generic plan is a
+    sequential scan: a bulk import fell from 900 to 420 orders/s within 40,000 orders on one connection
+    (bench/capture.py). Lookups of a batch's keys run in here; the big inserts keep their cached plans.
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.execute(_CUSTOM_PLANS)
+    try:
+        yield
+    finally:
+        conn.execute(_CACHED_PLANS)
