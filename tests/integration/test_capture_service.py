@@ -129,7 +129,7 @@ def test_a_dry_run_needs_no_database_at_all() -> None:
 def test_web_shop_buyers_are_found_by_email_or_created_once(container, csv_channel) -> None:
     buyer = PartyRef(email="New.Buyer@Example.com", name="New Buyer", phone="+31 20 1234567")
     report = capture([order("W-1", line("SKU-1"), customer=buyer), order("W-2", line("SKU-2"), customer=buyer),
-                      order("W-3", line("SKU-3"), customer=PartyRef(email="c-002@example.com"))],
+                      order("W-3", line("SKU-3"), customer=PartyRef(email="C-002@Example.COM"))],
                      request(), container)
     assert len(report.orders) == 3, report.rejected
     with container.db.read() as conn:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, func
 
 from conveyor.platform.db import UtcDateTime, metadata
 
@@ -23,8 +23,9 @@ customers = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_customers_name", "name"),
-    Index("ix_customers_email", "email"),
 )
+# Capture finds web-shop buyers by e-mail in any case (migration 0005).
+Index("ix_customers_email_lower", func.lower(customers.c.email))
 
 customer_contacts = Table(
     "customer_contacts",

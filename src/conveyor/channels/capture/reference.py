@@ -39,15 +39,13 @@ def load_reference(conn: Connection | None, batch: Sequence[CapturedOrder], *, c
     accounts |= {p.customer_account for p in profiles.values()}
     accounts |= {new_account(channel_code, o) for o in batch
                  if not o.customer.account and not o.customer.partner_id and (o.customer.email or o.customer.name)}
-    # As sent and in lower case, through ix_customers_email (lower(email) would read every customer).
-    emails = {e for o in batch if o.customer.email
-              for e in (o.customer.email.strip(), o.customer.email.strip().lower())}
+    emails = {o.customer.email.strip().lower() for o in batch if o.customer.email}  # ix_customers_email_lower
     rows: list[Any] = []
     if accounts:
         rows += conn.execute(select(*_COLUMNS).where(customers.c.account.in_(sorted(accounts)),
                                                      customers.c.active.is_(True))).all()
     if emails:
-        rows += conn.execute(select(*_COLUMNS).where(customers.c.email.in_(sorted(emails)),
+        rows += conn.execute(select(*_COLUMNS).where(func.lower(customers.c.email).in_(sorted(emails)),
                                                      customers.c.active.is_(True)).order_by(customers.c.id)).all()
     addresses = _default_ship_to(conn, {int(r.id) for r in rows})
     found = {int(r.id): Customer(r.account, r.currency, addresses.get(int(r.id))) for r in rows}
