@@ -5,6 +5,13 @@ from __future__ import annotations
 from conveyor.channels.edi.edifact.envelopes import Party
 from conveyor.channels.edi.edifact.errors import EdifactError, ErrorCode
 from conveyor.channels.edi.edifact.segments import Segment
+from conveyor.channels.edi.edifact.syntax import CHARACTER_SETS, character_set
+
+UNB_REQUIRED = {"the syntax identifier": (1, 1), "the syntax version": (1, 2), "the sender": (2, 1),
+                "the recipient": (3, 1), "the date of preparation": (4, 1), "the time of preparation": (4, 2),
+                "the interchange control reference": (5, 1)}
+UNH_REQUIRED = {"the message reference number": (1, 1), "the message type": (2, 1), "the message version": (2, 2),
+                "the message release": (2, 3), "the controlling agency": (2, 4)}
 
 
 def party(segment: Segment, number: int) -> Party:
@@ -47,3 +54,13 @@ def missing_trailer(trailer: str, header: Segment, at: Segment | None) -> Edifac
                             expected=trailer, found="end of data")
     return EdifactError(ErrorCode.MISSING_TRAILER, f"the {header.tag} at segment {header.position.segment} has no "
                         f"{trailer}: {at.tag} comes first", at.position, tag=at.tag, expected=trailer, found=at.tag)
+
+
+def unb_problem(segment: Segment) -> EdifactError | None:
+    """What makes a UNB unreadable: a mandatory element empty, or a syntax identifier we do not know."""
+    problem = missing_element(segment, UNB_REQUIRED)
+    identifier = segment.value(1)
+    if problem is None and character_set(identifier) is None:
+        problem = EdifactError(ErrorCode.UNSUPPORTED_SYNTAX, "unknown syntax identifier", segment.position,
+                               "UNB01", tag="UNB", expected=" or ".join(CHARACTER_SETS), found=identifier)
+    return problem

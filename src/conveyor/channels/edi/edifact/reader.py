@@ -34,19 +34,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from conveyor.channels.edi.edifact.checks import missing_element, missing_trailer, party, wrong_count, wrong_reference
+from conveyor.channels.edi.edifact.checks import (
+    UNH_REQUIRED,
+    missing_element,
+    missing_trailer,
+    party,
+    unb_problem,
+    wrong_count,
+    wrong_reference,
+)
 from conveyor.channels.edi.edifact.envelopes import Group, Interchange, Message, MessageType
 from conveyor.channels.edi.edifact.errors import NO_POSITION, EdifactError, ErrorCode
 from conveyor.channels.edi.edifact.segments import Segment
-from conveyor.channels.edi.edifact.syntax import CHARACTER_SETS, character_set
 from conveyor.channels.edi.edifact.tokens import DEFAULT_CHUNK_SIZE, DEFAULT_MAX_SEGMENT, Source, scan
 
 Item = Interchange | EdifactError
-_UNB_REQUIRED = {"the syntax identifier": (1, 1), "the syntax version": (1, 2), "the sender": (2, 1),
-                 "the recipient": (3, 1), "the date of preparation": (4, 1), "the time of preparation": (4, 2),
-                 "the interchange control reference": (5, 1)}
-_UNH_REQUIRED = {"the message reference number": (1, 1), "the message type": (2, 1), "the message version": (2, 2),
-                 "the message release": (2, 3), "the controlling agency": (2, 4)}
 
 
 def read_interchanges(source: Source, *, chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -178,11 +180,7 @@ class _Reader:
 
     def _unb(self, segment: Segment) -> list[Item]:
         out = self._unb_starts(segment)
-        problem = missing_element(segment, _UNB_REQUIRED)
-        identifier = segment.value(1)
-        if problem is None and character_set(identifier) is None:
-            problem = EdifactError(ErrorCode.UNSUPPORTED_SYNTAX, "unknown syntax identifier", segment.position,
-                                   "UNB01", tag="UNB", expected=" or ".join(CHARACTER_SETS), found=identifier)
+        problem = unb_problem(segment)
         if problem is not None:
             self.skipping = True
             return [*out, problem]
@@ -238,7 +236,7 @@ class _Reader:
             self.message = _OpenMessage(segment, segment.value(1), None, [], broken=True)
             return out + self._unexpected(segment, "UNB")
         self._count_message()
-        problem = missing_element(segment, _UNH_REQUIRED)
+        problem = missing_element(segment, UNH_REQUIRED)
         kind = segment.composite(2) + ("",)
         message_type = None if problem else MessageType(kind[0], kind[1], kind[2], kind[3], kind[4])
         self.message = _OpenMessage(segment, segment.value(1), message_type, [segment], broken=problem is not None)

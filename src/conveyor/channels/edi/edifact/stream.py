@@ -24,7 +24,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
-from conveyor.channels.edi.edifact.checks import missing_element, missing_trailer, party, wrong_count, wrong_reference
+from conveyor.channels.edi.edifact.checks import (
+    UNH_REQUIRED,
+    missing_element,
+    missing_trailer,
+    party,
+    unb_problem,
+    wrong_count,
+    wrong_reference,
+)
 from conveyor.channels.edi.edifact.envelopes import MessageType
 from conveyor.channels.edi.edifact.errors import NO_POSITION, EdifactError, ErrorCode, Position
 from conveyor.channels.edi.edifact.events import (
@@ -37,17 +45,11 @@ from conveyor.channels.edi.edifact.events import (
     Outside,
 )
 from conveyor.channels.edi.edifact.segments import Segment
-from conveyor.channels.edi.edifact.syntax import CHARACTER_SETS, character_set
 from conveyor.channels.edi.edifact.tokens import DEFAULT_CHUNK_SIZE, DEFAULT_MAX_SEGMENT, Source, scan
 
 __all__ = ["Envelope", "Event", "GroupEnd", "InterchangeEnd", "MessageEnd", "MessageStart", "Outside",
            "stream_messages"]
 
-_UNB_REQUIRED = {"the syntax identifier": (1, 1), "the syntax version": (1, 2), "the sender": (2, 1),
-                 "the recipient": (3, 1), "the date of preparation": (4, 1), "the time of preparation": (4, 2),
-                 "the interchange control reference": (5, 1)}
-_UNH_REQUIRED = {"the message reference number": (1, 1), "the message type": (2, 1), "the message version": (2, 2),
-                 "the message release": (2, 3), "the controlling agency": (2, 4)}
 
 
 def stream_messages(source: Source, *, chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -209,11 +211,8 @@ class _Stream:
 
     def _unb(self, segment: Segment) -> list[Event]:
         out = self._close_all(segment)
-        problem = missing_element(segment, _UNB_REQUIRED)
+        problem = unb_problem(segment)
         identifier = segment.value(1)
-        if problem is None and character_set(identifier) is None:
-            problem = EdifactError(ErrorCode.UNSUPPORTED_SYNTAX, "unknown syntax identifier", segment.position,
-                                   "UNB01", tag="UNB", expected=" or ".join(CHARACTER_SETS), found=identifier)
         if problem is not None:
             self._problem(problem)
             self.skipping = True
@@ -277,7 +276,7 @@ class _Stream:
             self.message = _Message(segment, segment.value(1), None, None, None, segment.position)
             return out
         self._count_message()
-        fault = missing_element(segment, _UNH_REQUIRED)
+        fault = missing_element(segment, UNH_REQUIRED)
         kind = segment.composite(2) + ("",) * 5
         message_type = None if fault else MessageType(kind[0], kind[1], kind[2], kind[3], kind[4])
         if fault is None and self.group is not None and self.group.fault is not None:
