@@ -65,7 +65,9 @@ class _Pending:
     kind: str
     partner: str
     reply_to: str
-    build: Any  # (control_number, created_at) -> str
+    build: Any  # (control_number, created_at, decision or None) -> str
+    decision: OrderDecision | None = None  # known at once (a rejection) ...
+    placed: tuple[Resolved, int] | None = None  # ... or made in `finish`, from the stock of the order placed
 
 
 @dataclass
@@ -80,19 +82,23 @@ class QueuedAcknowledger(Acknowledger):
         profile = self.profiles.get(normalise_partner_id(partner_id)) if partner_id else None
         return profile.expects(document) if profile is not None else by_default
 
-    def finish(self, container: Container, channel_id: int) -> list[dict[str, Any]]:
-        from conveyor.channels.partners.profiles import load_profiles
+    def finish(self, container: Container, channel_id: int, profiles: dict[str, Profile]) -> list[dict[str, Any]]:
+        from conveyor.orders.queries import line_stocks
 
+        self.profiles = profiles
         written: list[dict[str, Any]] = []
         at = container.clock.now()
         with container.db.write() as conn:
-            self.profiles = load_profiles(conn, channel_id)
-            for item in self.pending:
-                if not self.wants(item.partner, item.kind, by_default=item.kind in ("997", "CONTRL")):
-                    continue
+            wanted = [item for item in self.pending
+                      if self.wants(item.partner, item.kind, by_default=item.kind in ("997", "CONTRL"))]
+            order_ids = [item.placed[1] for item in wanted if item.placed]
+            stocks = line_stocks(conn, order_ids) if order_ids else {}  # one read for every order answered
+            for item in wanted:
+                decision = item.decision or (decisions.placed(*item.placed, stocks[item.placed[1]])
+                                             if item.placed else None)
                 number = next_control_number(conn, channel_id, self.standard)
                 try:
-                    body = item.build(number, at)
+                    body = item.build(number, at, decision)
                 except DomainError as exc:  # the received envelope cannot be answered (e.g. an empty GS02)
                     log.warning("cannot write a %s to %s: %s", item.kind, item.partner, exc)
                     continue
@@ -108,26 +114,20 @@ class QueuedAcknowledger(Acknowledger):
         self.pending.clear()
         return written
 
-    def decide(self, resolved: Resolved | None, captured: CapturedOrder, outcome: Placed | DomainError | str,
-               container: Container) -> OrderDecision | None:
-        """The core's decision in acknowledgement terms; None for an order already answered (a duplicate)."""
-        if isinstance(outcome, str):
-            return decisions.rejected(captured, outcome)
-        if isinstance(outcome, DomainError):
-            return decisions.rejected(captured, outcome.message)
-        if not outcome.created or resolved is None:
-            return None
-        from conveyor.orders.queries import line_stocks
-
-        with container.db.read() as conn:
-            stock = line_stocks(conn, [outcome.order_id])[outcome.order_id]
-        return decisions.placed(resolved, outcome.order_id, stock)
+    def answer(self, kind: str, partner: str, reply_to: str, build: Any, resolved: Resolved | None,
+               captured: CapturedOrder, outcome: Placed | DomainError | str) -> None:
+        """Queues the answer to one order (855, ORDRSP): a rejection at once, a placed order's decision in
+        `finish`; nothing for an order already answered (a duplicate)."""
+        if isinstance(outcome, str | DomainError):
+            reason = outcome if isinstance(outcome, str) else outcome.message
+            self.pending.append(_Pending(kind, partner, reply_to, build, decision=decisions.rejected(captured, reason)))
+        elif outcome.created and resolved is not None:
+            self.pending.append(_Pending(kind, partner, reply_to, build, placed=(resolved, outcome.order_id)))
 
 
 class X12Acknowledger(QueuedAcknowledger):
     def __init__(self) -> None:
         super().__init__(standard="x12")
-        self.groups: list[Any] = []
 
     @property
     def adapter_hooks(self) -> dict[str, Any]:
@@ -140,17 +140,16 @@ class X12Acknowledger(QueuedAcknowledger):
             return
         partner = f"{summary.reply.receiver.qualifier}:{summary.reply.receiver.id}"
         self.pending.append(_Pending("997", partner, f"group {summary.control_number}",
-                                     lambda number, at, s=summary: functional_acknowledgment(
+                                     lambda number, at, _, s=summary: functional_acknowledgment(
                                          s, control_number=number, created_at=at)))
 
     def decided(self, resolved: Resolved | None, captured: CapturedOrder, outcome: Placed | DomainError | str,
                 container: Container) -> None:
         from conveyor.channels.edi.x12.acks import purchase_order_acknowledgment
 
-        decision = self.decide(resolved, captured, outcome, container)
-        if decision is None or "x12_reply" not in captured.extra or captured.control is None:
+        if "x12_reply" not in captured.extra or captured.control is None:
             return
         partner = captured.customer.partner_id or captured.control.sender or ""
-        self.pending.append(_Pending("855", partner, f"PO {captured.external_id}",
-                                     lambda number, at, o=captured, d=decision: purchase_order_acknowledgment(
-                                         o, d, control_number=number, created_at=at)))
+        self.answer("855", partner, f"PO {captured.external_id}",
+                    lambda number, at, decision: purchase_order_acknowledgment(
+                        captured, decision, control_number=number, created_at=at), resolved, captured, outcome)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from conveyor.channels.capture.acks import QueuedAcknowledger, _Pending
-from conveyor.channels.capture.model import CapturedOrder
+from conveyor.channels.capture.model import CapturedOrder, OrderDecision
 from conveyor.channels.capture.resolve import Resolved
 from conveyor.kernel.errors import DomainError
 from conveyor.orders.placing import Placed
@@ -36,7 +36,7 @@ class EdifactAcknowledger(QueuedAcknowledger):
         from conveyor.channels.capture.edifact_values import party_id
         from conveyor.channels.edi.edifact.acks import write_contrl
 
-        def build(number: int, at: datetime, r: Any = receipt) -> str:
+        def build(number: int, at: datetime, _: Any, r: Any = receipt) -> str:
             return _text(write_contrl(r, reference=str(number), prepared=at))
 
         self.pending.append(_Pending("CONTRL", party_id(receipt.sender), f"interchange {receipt.reference}", build))
@@ -49,12 +49,9 @@ class EdifactAcknowledger(QueuedAcknowledger):
             return
         if str(captured.extra.get("response_type") or "").upper() == "NA":  # the buyer asked for no response
             return
-        decision = self.decide(resolved, captured, outcome, container)
-        if decision is None:
-            return
 
-        def build(number: int, at: datetime) -> str:
+        def build(number: int, at: datetime, decision: OrderDecision) -> str:
             return _text(write_ordrsp(captured, decision, reference=str(number), prepared=at))
 
         partner = captured.customer.partner_id or captured.control.sender or ""
-        self.pending.append(_Pending("ORDRSP", partner, f"order {captured.external_id}", build))
+        self.answer("ORDRSP", partner, f"order {captured.external_id}", build, resolved, captured, outcome)

@@ -133,19 +133,13 @@ def get_ack(code: Code, ack_id: Annotated[int, Path(ge=1, le=MAX_ID)],
         "Content-Disposition": f'attachment; filename="{row.kind}-{row.control_number}.edi"'})
 
 
-class _Channel:
-    def __init__(self, row: Any) -> None:
-        self.kind: str = row.kind
-        self.webhook_secret: str | None = row.webhook_secret
-
-
-def _webhook_channel(c: Container, code: str) -> _Channel:
+def _webhook_channel(c: Container, code: str) -> Any:
     with c.db.read() as conn:
         row = conn.execute(select(channels.c.kind, channels.c.webhook_secret, channels.c.active)
                            .where(channels.c.code == code)).first()
     if row is None or not row.active or row.kind not in WEBHOOK_KINDS:
         raise NotFound("unknown_channel", f"no active Shopify or WooCommerce channel {code!r}", "code")
-    return _Channel(row)
+    return row
 
 
 async def _document(request: Request, name: str) -> tuple[bytes, str]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from conveyor.channels.capture.documents import FORMATS, UnknownFormat, detect
+from conveyor.channels.capture.documents import FORMATS, HEAD, UnknownFormat, format_of
 from conveyor.channels.capture.report import CaptureReport
 from conveyor.kernel.errors import DomainError
 from conveyor.platform.console import make_console
@@ -49,7 +49,7 @@ def import_orders(
         _fail(f"{file}: no such file")
     try:
         with file.open("rb") as f:
-            used = detect(file.name, f.read(8192)) if fmt == "auto" else fmt
+            used = format_of(f.read(HEAD), fmt, file.name)
     except UnknownFormat as exc:
         _fail(f"{file}: {exc}")
     column_mapping = _mapping(mapping) if mapping else None

@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from conveyor.channels.capture.formats import HEAD_SIZE
 from conveyor.channels.capture.model import Captured, Rejected
+
+HEAD = HEAD_SIZE  # bytes read to detect a format
 
 FORMATS = ("auto", "csv", "xlsx", "x12", "edifact", "shopify", "woocommerce", "amazon")
 JSON_FORMATS = ("shopify", "woocommerce", "amazon")
-HEAD = 8192
 
 
 class UnknownFormat(ValueError):

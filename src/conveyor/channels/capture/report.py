@@ -26,14 +26,7 @@ class CaptureReport:
             body["capture_id"] = self.capture_id
         return body
 
-    @property
-    def created(self) -> int:
-        return sum(1 for o in self.orders if o.get("order_id") is not None or self.dry_run)
-
     def summary(self) -> str:
         verb = "would create" if self.dry_run else "created"
         return (f"{len(self.orders)} orders {verb}, {len(self.duplicates)} duplicates skipped, "
                 f"{len(self.rejected)} rejected, {len(self.ignored)} ignored")
-
-    def rejects_csv_rows(self) -> list[tuple[str, str]]:
-        return [(r["where"], r["reason"]) for r in self.rejected]

@@ -8,6 +8,7 @@ partner's units; a unit nobody knows also leaves the line unmapped (its quantity
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -99,8 +100,6 @@ class Unresolvable(Exception):
 
 def new_account(channel_code: str, captured: CapturedOrder) -> str:
     """A stable account number for a buyer first seen on a web shop or marketplace."""
-    import hashlib
-
     key = (captured.customer.email or captured.customer.name or "").strip().lower()
     return f"{channel_code[:12].upper()}-{hashlib.blake2b(key.encode(), digest_size=5).hexdigest().upper()}"
 

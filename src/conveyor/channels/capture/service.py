@@ -97,7 +97,7 @@ def capture(items: Iterable[Captured], request: CaptureRequest, container: Conta
             on_batch(report)
     if not request.dry_run and container is not None:
         if acknowledger is not None:
-            report.acknowledgements.extend(acknowledger.finish(container, channel.id))
+            report.acknowledgements.extend(acknowledger.finish(container, channel.id, profiles))
         with container.db.write() as conn:
             report.capture_id = int(conn.execute(insert(channel_captures).values(
                 channel_id=channel.id, source=request.source[:300], format=request.format, actor=request.actor,
@@ -119,7 +119,8 @@ class Acknowledger:
                 container: Container) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def finish(self, container: Container, channel_id: int) -> list[dict[str, Any]]:  # pragma: no cover
+    def finish(self, container: Container, channel_id: int,
+               profiles: dict[str, Profile]) -> list[dict[str, Any]]:  # pragma: no cover - interface
         raise NotImplementedError
 
 
