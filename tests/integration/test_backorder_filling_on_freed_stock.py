@@ -106,6 +106,14 @@ def _released(cause: str, detail: str = "line 1 now fully reserved") -> list[tup
             ("transition", "system:inventory", "release", "received", cause)]
 
 
+def _assert_filled_and_released(container: Any, order_id: int, product_id: int, reserved: int, cause: str) -> None:
+    """After the relay: the waiting order has all its stock, inventory released it, and the timeline says why."""
+    _drain_and_verify(container)
+    assert (_order(container, order_id), _missing(container, order_id)) == (("received", None), 0)
+    assert _reserved(container, product_id) == reserved
+    assert _timeline(container, order_id)[-2:] == _released(cause)
+
+
 def test_cancelling_an_order_gives_its_stock_to_a_waiting_one(container, seeded):
     wh = seeded["warehouse"]
     scarce = _scarce(container, wh, units=5)
@@ -118,10 +126,7 @@ def test_cancelling_an_order_gives_its_stock_to_a_waiting_one(container, seeded)
                                         _freed(scarce, [wh], 5, "order_released")], "one event per product"
     assert _order(container, waiting) == ("on_hold", "received"), "nothing is filled inside the cancellation"
 
-    _drain_and_verify(container)
-    assert (_order(container, waiting), _missing(container, waiting)) == (("received", None), 0)
-    assert _reserved(container, scarce) == 3
-    assert _timeline(container, waiting)[-2:] == _released("Stock released by a cancelled or closed order")
+    _assert_filled_and_released(container, waiting, scarce, 3, "Stock released by a cancelled or closed order")
 
 
 def test_stock_freed_by_a_cancellation_goes_to_the_most_urgent_then_oldest_order(container, seeded):
@@ -155,10 +160,7 @@ def test_an_expired_hold_gives_its_stock_to_a_waiting_order_at_the_sweep(contain
     assert sweep_once(container) == 1
     assert _freed_events(container) == [_freed(scarce, [wh], 4, "hold_expired")]
 
-    _drain_and_verify(container)
-    assert (_order(container, waiting), _missing(container, waiting)) == (("received", None), 0)
-    assert _reserved(container, scarce) == 3
-    assert _timeline(container, waiting)[-2:] == _released("Stock freed by an expired hold")
+    _assert_filled_and_released(container, waiting, scarce, 3, "Stock freed by an expired hold")
 
 
 def test_a_released_hold_gives_its_stock_to_a_waiting_order(container, seeded):
@@ -186,10 +188,7 @@ def test_a_positive_adjustment_fills_a_waiting_order_and_a_negative_one_publishe
     _book(container, AdjustmentIn(sku="SCARCE", warehouse="RTM", delta=5, reason="found on the wrong shelf"))
     assert _freed_events(container) == [_freed(scarce, [wh], 5, "adjustment")]
 
-    _drain_and_verify(container)
-    assert (_order(container, waiting), _missing(container, waiting)) == (("received", None), 0)
-    assert _reserved(container, scarce) == 4
-    assert _timeline(container, waiting)[-2:] == _released("Stock adjusted up")
+    _assert_filled_and_released(container, waiting, scarce, 4, "Stock adjusted up")
 
 
 def test_a_count_up_fills_and_a_count_down_or_unchanged_publishes_nothing(container, seeded):
