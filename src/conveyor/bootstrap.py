@@ -11,6 +11,7 @@ from conveyor.orders.config import ConfigCache
 from conveyor.platform.database import Database
 from conveyor.platform.outbox import HandlerRegistry, OutboxRelay
 from conveyor.platform.uow import UnitOfWork
+from conveyor.review.store import RuleSetCache
 from conveyor.settings import Settings
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ class Container:
     clock: Clock
     registry: HandlerRegistry = field(default_factory=HandlerRegistry)
     lifecycle: ConfigCache = field(default_factory=ConfigCache)
+    review_rules: RuleSetCache = field(default_factory=RuleSetCache)  # the published review rules
     relay: OutboxRelay | None = None
     _intake: IntakeQueue | None = None
     _tokens: TokenCache | None = None
@@ -74,6 +76,7 @@ def load_all_tables() -> None:
     import conveyor.inventory.tables  # noqa: F401
     import conveyor.orders.tables  # noqa: F401
     import conveyor.platform.outbox  # noqa: F401
+    import conveyor.review.tables  # noqa: F401
     import conveyor.warehouses.tables  # noqa: F401
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, false
 
 from conveyor.platform.db import JsonText, UtcDateTime, metadata
 
@@ -15,6 +15,8 @@ channels = Table(
     Column("default_currency", String(3), nullable=False, default="EUR"),
     Column("shortage_policy", String(10), nullable=True,
            doc="hold, backorder or reject when stock is short; customer overrides channel; default hold"),
+    Column("reserve_before_review", Boolean, nullable=False, default=False, server_default=false(),
+           doc="reserve stock at intake even for orders review holds (e.g. flash sales); else held orders wait"),
     Column("webhook_secret", String(200), nullable=True,
            doc="Shopify/WooCommerce webhook signing secret; never shown back, only whether it is set"),
     Column("active", Boolean, nullable=False, default=True),

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, func
+from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, func
 
 from conveyor.platform.db import UtcDateTime, metadata
 
@@ -55,4 +55,17 @@ customer_addresses = Table(
     Column("country", String(2), nullable=False),
     Column("phone", String(40), nullable=True),
     Column("email", String(254), nullable=True),
+)
+
+customer_licences = Table(
+    "customer_licences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", Integer, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(40), nullable=False, doc="what it allows, e.g. pharmacy, alcohol, tobacco"),
+    Column("number", String(60), nullable=False),
+    Column("valid_from", Date, nullable=True),
+    Column("valid_until", Date, nullable=True, doc="inclusive; null = no end"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(300), nullable=False),
 )

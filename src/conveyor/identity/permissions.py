@@ -39,6 +39,8 @@ class Permission(StrEnum):
     STOCK_WRITE = "stock:write"            # receive, adjust, count, transfer stock; safety stock
     CHANNEL_READ = "channel:read"
     CHANNEL_WRITE = "channel:write"
+    REVIEW_CONFIGURE = "review:configure"  # write and publish review rules
+    REVIEW_OVERRIDE = "review:override"    # approve an order a review rule held (with a comment; audited)
     LIFECYCLE_READ = "lifecycle:read"
     LIFECYCLE_CONFIGURE = "lifecycle:configure"
     USER_MANAGE = "user:manage"
@@ -58,12 +60,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.ORDER_CREATE, Permission.ORDER_REVIEW, Permission.ORDER_FULFIL, Permission.ORDER_CLOSE,
         Permission.ORDER_CANCEL, Permission.CATALOG_WRITE, Permission.CUSTOMER_WRITE,
         Permission.WAREHOUSE_WRITE, Permission.STOCK_WRITE, Permission.CHANNEL_WRITE, Permission.LIFECYCLE_CONFIGURE,
-        Permission.OPS_READ,
+        Permission.OPS_READ, Permission.REVIEW_CONFIGURE, Permission.REVIEW_OVERRIDE,
     }),
     Role.CUSTOMER_SERVICE: frozenset(_STAFF_READ | {
         Permission.ORDER_CREATE, Permission.ORDER_REVIEW, Permission.ORDER_CANCEL, Permission.CUSTOMER_WRITE,
     }),
-    Role.FINANCE: frozenset(_STAFF_READ | {Permission.ORDER_CLOSE, Permission.CUSTOMER_WRITE}),
+    # Finance works credit holds: it may review and override them.
+    Role.FINANCE: frozenset(_STAFF_READ | {Permission.ORDER_CLOSE, Permission.CUSTOMER_WRITE, Permission.ORDER_REVIEW,
+                                           Permission.REVIEW_OVERRIDE}),
     Role.WAREHOUSE: frozenset({
         Permission.ORDER_READ, Permission.ORDER_FULFIL, Permission.CATALOG_READ, Permission.WAREHOUSE_READ,
         Permission.STOCK_WRITE,

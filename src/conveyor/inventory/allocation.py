@@ -252,3 +252,17 @@ def fill_order_backorders(conn: Connection, order_id: int, move: Move,
             quantity=left, filled_at=move.at if left == 0 else None))
         complete = complete and left == 0
     return complete
+
+
+def book_order_lines(conn: Connection, order_id: int, lines: list[LineNeed], priority: int, at: datetime) -> bool:
+    """An order reviewed before its stock was reserved (review held it): its mapped lines become backorders
+    for their whole quantity, so `fill_order_backorders` reserves what is there. False (nothing done) when the
+    order already holds or awaits stock."""
+    has_stock = conn.execute(select(reservations.c.id).where(reservations.c.order_id == order_id).limit(1)).first()
+    waits = conn.execute(select(backorders.c.id).where(backorders.c.order_id == order_id).limit(1)).first()
+    if has_stock is not None or waits is not None or not lines:
+        return False
+    conn.execute(_INSERT_BACKORDER, [dict(order_id=order_id, line_no=n.line_no, product_id=n.product_id,
+                                          quantity=n.quantity, priority=priority, created_at=at, filled_at=None)
+                                     for n in lines])
+    return True

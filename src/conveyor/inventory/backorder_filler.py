@@ -120,8 +120,12 @@ def _fill_order(uow: UnitOfWork, container: Container, order_id: int, warehouse_
         return False
     if (held := _held_by_inventory(conn, order_id)) is not None:
         with suppress(Conflict):  # someone moved the order meanwhile: their move stands
-            apply_move(uow, order_id, held, Action.RELEASE.value, actor=INVENTORY, reason=cause,
-                       lifecycle=container.lifecycle.get(conn))
+            lifecycle = container.lifecycle.get(conn)
+            back = apply_move(uow, order_id, held, Action.RELEASE.value, actor=INVENTORY, reason=cause,
+                              lifecycle=lifecycle)
+            if back.stage is Stage.APPROVED:  # approved (by review) and now complete: it goes on to picking
+                apply_move(uow, order_id, back, Action.RESERVE.value, actor=INVENTORY, reason=None,
+                           lifecycle=lifecycle)
     return True
 
 

@@ -102,7 +102,8 @@ def place(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="an
     c = build()
     try:
         placed = handlers.place_order(PlaceOrder(draft=body.to_draft(), actor=ACTOR, idempotency_key=idempotency_key),
-                                      uow=c.uow(), config=c.lifecycle, duplicate_window=c.duplicate_window)
+                                      uow=c.uow(), config=c.lifecycle, duplicate_window=c.duplicate_window,
+                                      rules=c.review_rules)
     except DomainError as exc:
         _fail(exc, str(file))
     verb = "Placed" if placed.created else f"Already there ({placed.reason}):"

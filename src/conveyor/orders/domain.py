@@ -50,6 +50,7 @@ class OrderDraft:
     notes: str | None = None
     tags: tuple[str, ...] = ()
     priority: int = 0
+    shipping_service: str | None = None  # e.g. "express", "cold-chain"; review checks cold-chain items against it
     # Channel capture: a line whose SKU is not in the catalog is kept unmapped (the order is held for item
     # mapping) instead of refusing the order. The API and screens leave this off: there a wrong SKU is a typo.
     allow_unmapped: bool = False
@@ -148,6 +149,8 @@ def check_draft_shape(draft: OrderDraft, problems: ProblemCollector) -> None:
             problems.add("required", "sku is required", f"lines.{i}.sku")
     if draft.external_id is not None and not (0 < len(draft.external_id.strip()) <= 100):
         problems.add("invalid_external_id", "external_id must be 1 to 100 characters", "external_id")
+    if draft.shipping_service is not None and not 0 < len(draft.shipping_service.strip()) <= 40:
+        problems.add("invalid_shipping_service", "shipping_service must be 1 to 40 characters", "shipping_service")
     if not -10 <= draft.priority <= 10:
         problems.add("invalid_priority", "priority must be between -10 and 10", "priority")
     if len(draft.tags) > MAX_TAGS:

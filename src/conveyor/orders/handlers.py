@@ -12,19 +12,25 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
-from conveyor.kernel.errors import NotFound
+from conveyor.kernel.errors import Conflict, NotFound
 from conveyor.orders import config as lifecycle_config
 from conveyor.orders.commands import ConfigureStage, MoveOrder
 from conveyor.orders.config import ConfigCache, LifecycleConfig
 from conveyor.orders.events import StageConfigured
-from conveyor.orders.lifecycle import TERMINAL, LifecycleState, Stage, StageDefinition, find_transition
+from conveyor.orders.lifecycle import TERMINAL, Action, LifecycleState, Stage, StageDefinition, find_transition
 from conveyor.orders.moves import INVENTORY, apply_move
 from conveyor.orders.placing import Placed, place_order, place_orders
 from conveyor.orders.tables import orders
 from conveyor.platform.uow import UnitOfWork
+from conveyor.review.decide import clear_holds, close_case
+from conveyor.review.tables import review_cases
 
 __all__ = ["INVENTORY", "Moved", "Placed", "configure_stage", "move_order", "place_order", "place_orders",
            "recompute_due_times"]
+
+
+_OPEN_CASE = select(review_cases.c.order_id).where(review_cases.c.order_id == bindparam("order_id"),
+                                                  review_cases.c.status == "open")
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,17 @@ def move_order(cmd: MoveOrder, *, uow: UnitOfWork, config: ConfigCache,
         if row is None:
             raise NotFound("order_not_found", f"no order {cmd.order_id}", "order_id")
         before = LifecycleState(Stage(row.stage), Stage(row.held_from) if row.held_from else None)
+        action = find_transition(cmd.action).action
+        case_open = conn.execute(_OPEN_CASE, {"order_id": cmd.order_id}).first() is not None
+        if case_open and action in (Action.RELEASE, Action.APPROVE):
+            raise Conflict("review_case_open", "review rules hold this order: approve it in the exception queue "
+                           "(with a comment; overriding a rule needs the review:override permission)", "action")
         after = apply_move(uow, cmd.order_id, before, cmd.action, actor=cmd.actor, reason=cmd.reason,
                        lifecycle=config.get(conn))
+        if case_open and after.stage is Stage.CANCELLED:
+            at = uow.clock.now()
+            clear_holds(conn, cmd.order_id, at=at, by=cmd.actor, note=cmd.reason)
+            close_case(conn, cmd.order_id, at=at, by=cmd.actor, resolution="cancelled", comment=cmd.reason)
         return Moved(cmd.order_id, before.stage, after.stage)
 
 

@@ -121,7 +121,7 @@ class IntakeQueue:
     def _place(self, cmds: list[PlaceOrder]) -> list[Intake | DomainError]:
         c = self._c
         outcomes: list[Outcome] = place_orders(cmds, uow=c.uow(), config=c.lifecycle,
-                                                duplicate_window=c.duplicate_window)
+                                                duplicate_window=c.duplicate_window, rules=c.review_rules)
         now = c.clock.now()
         lifecycle = c.lifecycle.current()  # the batch has just loaded it
         if lifecycle is None:

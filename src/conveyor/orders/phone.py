@@ -277,7 +277,7 @@ def place_phone_order(request: Request, form: FormData = Depends(posted_form),
         placed = handlers.place_order(
             PlaceOrder(draft=draft, actor=principal.actor, idempotency_key=f"phone:{values.form_key}",
                        request_hash=_request_hash(draft)),
-            uow=c.uow(), config=c.lifecycle)
+            uow=c.uow(), config=c.lifecycle, duplicate_window=c.duplicate_window, rules=c.review_rules)
     except DomainError as exc:
         errors = _errors(exc, values)
         if exc.code == DUPLICATE:

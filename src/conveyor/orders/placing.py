@@ -15,9 +15,10 @@ and external id, are placed one after the other in the same transaction, so the 
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,19 +44,27 @@ from conveyor.kernel.errors import Conflict, DomainError, FieldProblem, NotAllow
 from conveyor.orders.commands import PlaceOrder
 from conveyor.orders.config import ConfigCache, LifecycleConfig
 from conveyor.orders.domain import Product, ValidOrder, fingerprint, order_number, validate_order
-from conveyor.orders.events import OrderPlaced
+from conveyor.orders.events import OrderPlaced, OrderStageChanged
 from conveyor.orders.lifecycle import Action, LifecycleState, Stage
 from conveyor.orders.moves import INSERT_TIMELINE, INVENTORY, REVIEW, apply_move
 from conveyor.orders.tables import idempotency_keys, order_lines, orders
 from conveyor.platform.db import custom_plans
 from conveyor.platform.outbox import publish_many
 from conveyor.platform.uow import UnitOfWork
+from conveyor.review import decide
+from conveyor.review.addresses import address_key
+from conveyor.review.catalogue import fact_needs
+from conveyor.review.evaluate import evaluate
+from conveyor.review.facts import Subject, SubjectLine, build_facts
+from conveyor.review.model import Decision, HistoryFacts, OrderFacts
+from conveyor.review.store import RuleSet, RuleSetCache
 
 # Statements built once: constructing SQLAlchemy statements per call cost about as much as executing them.
 _INSERT_ORDERS = insert(orders).returning(orders.c.id, sort_by_parameter_order=True)
 _INSERT_LINES = insert(order_lines)
 _INSERT_KEYS = insert(idempotency_keys)
-_CHANNELS = select(channels.c.id, channels.c.code, channels.c.active, channels.c.shortage_policy).where(
+_CHANNELS = select(channels.c.id, channels.c.code, channels.c.active, channels.c.shortage_policy,
+                   channels.c.reserve_before_review).where(
     channels.c.code.in_(bindparam("codes", expanding=True)))
 _CUSTOMERS = select(customers.c.id, customers.c.account, customers.c.name, customers.c.active,
                     customers.c.shortage_policy).where(
@@ -101,17 +110,23 @@ Outcome = Placed | DomainError
 
 
 def place_order(cmd: PlaceOrder, *, uow: UnitOfWork, config: ConfigCache,
-                duplicate_window: timedelta | None = None) -> Placed:
-    """Validates and stores a new order in stage 'received', or returns the order it duplicates."""
-    outcome = place_orders([cmd], uow=uow, config=config, duplicate_window=duplicate_window)[0]
+                duplicate_window: timedelta | None = None, rules: RuleSetCache | None = None) -> Placed:
+    """Validates and stores a new order, or returns the order it duplicates (see place_orders)."""
+    outcome = place_orders([cmd], uow=uow, config=config, duplicate_window=duplicate_window, rules=rules)[0]
     if isinstance(outcome, DomainError):
         raise outcome
     return outcome
 
 
 def place_orders(cmds: Sequence[PlaceOrder], *, uow: UnitOfWork, config: ConfigCache,
-                 duplicate_window: timedelta | None = None) -> list[Outcome]:
+                 duplicate_window: timedelta | None = None, rules: RuleSetCache | None = None) -> list[Outcome]:
     """Places every command in one transaction; an outcome per command, in the same order.
+
+    With a published review rule set (`rules`, the container's cache), each valid order is reviewed in the
+    same transaction, after validation and before its stock is reserved: an approved order goes on to
+    'approved', or 'reserved' when all its stock is held; one the rules stop goes on hold with the reasons
+    and an exception-queue case, and its stock waits for the approval unless its channel reserves before
+    review. Without a published rule set orders wait in 'received' for a person.
 
     An order with the same customer, ship-to and lines as one placed within `duplicate_window` (or earlier
     in the batch) but under another id is a probable duplicate: it is stored, tagged and held for review,
@@ -123,8 +138,9 @@ def place_orders(cmds: Sequence[PlaceOrder], *, uow: UnitOfWork, config: ConfigC
                 lifecycle = config.get(uow.conn)
                 outcomes: list[Outcome | None] = [None] * len(cmds)
                 pending = list(range(len(cmds)))
+                rule_set = rules.get(uow.conn) if rules is not None else None
                 while pending:
-                    pending = _round(cmds, pending, outcomes, uow, lifecycle, duplicate_window)
+                    pending = _round(cmds, pending, outcomes, uow, lifecycle, duplicate_window, rule_set)
                 return [o for o in outcomes if o is not None]
         except IntegrityError:
             # Another transaction stored one of these orders (or keys) between our check and insert
@@ -179,7 +195,12 @@ class _Ready:
     needs: list[LineNeed]
     fingerprint: str = ""
     duplicate_of: int | None = None  # a probable duplicate of this order (held for review)
+    decision: Decision | None = None  # the review rules' decision (None: no rule set published)
+    review_micros: int = 0
+    stock_deferred: bool = False  # review held it before reservation: its stock is reserved once approved
     allocation: Allocation | None = None
+    stage: Stage = Stage.RECEIVED  # the stage it is stored in
+    entries: list[dict[str, Any]] = field(default_factory=list)  # its timeline entries as written
     order_id: int = 0
     row: dict[str, Any] = field(default_factory=dict)  # as inserted
     lines: list[dict[str, Any]] = field(default_factory=list)
@@ -200,7 +221,7 @@ def _claims(cmd: PlaceOrder) -> set[tuple[str, ...]]:
 
 
 def _round(cmds: Sequence[PlaceOrder], pending: list[int], outcomes: list[Outcome | None], uow: UnitOfWork,
-           lifecycle: LifecycleConfig, duplicate_window: timedelta | None) -> list[int]:
+           lifecycle: LifecycleConfig, duplicate_window: timedelta | None, rule_set: RuleSet | None) -> list[int]:
     """Places the pending commands that claim no key or external id an earlier one of them claims; returns
     the rest, for the next round in the same transaction."""
     conn, at = uow.conn, uow.clock.now()
@@ -230,7 +251,7 @@ def _round(cmds: Sequence[PlaceOrder], pending: list[int], outcomes: list[Outcom
     if remembered:
         conn.execute(_INSERT_KEYS, remembered)
     if ready:
-        _store(uow, ready, outcomes, lifecycle, duplicate_window)
+        _store(uow, ready, outcomes, lifecycle, duplicate_window, rule_set)
     return deferred
 
 
@@ -301,30 +322,77 @@ def _mark_duplicates(conn: Connection, ready: list[_Ready], at: datetime, window
         in_batch.add(r.fingerprint)
 
 
-def _hold_reasons(r: _Ready) -> list[str]:
-    """Why a new order waits in 'held' instead of 'received': short stock (hold policy), unmapped items,
-    a probable duplicate."""
+def _hold_reasons(r: _Ready, reviewed: bool) -> list[str]:
+    """Why a new order is stored on hold: short stock (hold policy), unmapped items, and without review rules
+    a probable duplicate (with rules, the duplicate rule decides). Review's own reasons come first."""
     assert r.allocation is not None
-    reasons = []
+    reasons = [f"{h.name} (R{h.rule_no} v{h.version}): {h.message}" for h in r.decision.holds] \
+        if r.decision is not None else []
     if not r.allocation.complete and r.policy == ShortagePolicy.HOLD:
         reasons.append(f"Waiting for stock: {r.allocation.describe_short()}")
     if unmapped := r.valid.unmapped:
         reasons.append("Item mapping: " + ", ".join(f"line {line.line_no} ({line.sku})" for line in unmapped)
                        + " not in the catalog")
-    if r.duplicate_of is not None:
+    if r.duplicate_of is not None and not reviewed:
         reasons.append(f"Probable duplicate of {order_number(r.duplicate_of)}: same customer, ship-to and lines "
                        "under a different id")
     return reasons
 
 
+def _review(conn: Connection, ready: list[_Ready], rule_set: RuleSet, at: datetime) -> None:
+    """Runs the rules over every order of the batch: a fixed number of reads for the facts, then pure
+    evaluation. Orders earlier in the batch count as the customer's (and the address's) earlier orders."""
+    subjects = [Subject(
+        customer_id=r.customer.id, channel=r.channel.code, currency=r.cmd.draft.currency,
+        total_minor=r.valid.totals.total_minor,
+        lines=tuple(SubjectLine(line.line_no, line.sku, line.product_id, line.quantity, line.total_minor)
+                    for line in r.valid.lines),
+        ship_to=r.valid.ship_to.as_dict(), bill_to=r.valid.bill_to.as_dict(), at=at,
+        shipping_service=r.valid.draft.shipping_service, tags=r.valid.tags,
+        duplicate_of=r.duplicate_of) for r in ready]
+    facts = build_facts(conn, subjects, fact_needs(rule_set.rules))
+    seen: dict[int, list[_Ready]] = {}
+    to_address: dict[str, int] = {}
+    for r, f in zip(ready, facts, strict=True):
+        earlier = seen.setdefault(r.customer.id, [])
+        f = _with_batch_history(f, earlier, to_address.get(f.address_key, 0))
+        started = time.perf_counter_ns()
+        r.decision = evaluate(rule_set.rules, f)
+        r.review_micros = (time.perf_counter_ns() - started) // 1000
+        earlier.append(r)
+        to_address[f.address_key] = to_address.get(f.address_key, 0) + 1
+
+
+def _with_batch_history(f: OrderFacts, earlier: list[_Ready], same_address: int) -> OrderFacts:
+    if not earlier and not same_address:
+        return f
+    h = f.history
+    same = [r for r in earlier if r.cmd.draft.currency == f.currency]
+    return replace(f, history=HistoryFacts(
+        previous_orders=h.previous_orders + len(earlier),
+        previous_total_minor=h.previous_total_minor + sum(r.valid.totals.total_minor for r in same),
+        previous_in_currency=h.previous_in_currency + len(same),
+        open_exposure_minor=h.open_exposure_minor + sum(r.valid.totals.total_minor for r in earlier
+                                                        if r.cmd.draft.currency == f.customer.currency),
+        recent_customer_orders=h.recent_customer_orders + (f.at,) * len(earlier),
+        recent_address_orders=h.recent_address_orders + (f.at,) * same_address))
+
+
 def _store(uow: UnitOfWork, ready: list[_Ready], outcomes: list[Outcome | None],
-           lifecycle: LifecycleConfig, duplicate_window: timedelta | None) -> None:
+           lifecycle: LifecycleConfig, duplicate_window: timedelta | None, rule_set: RuleSet | None) -> None:
     conn, at = uow.conn, uow.clock.now()
+    _mark_duplicates(conn, ready, at, duplicate_window)
+    if rule_set is not None:
+        _review(conn, ready, rule_set, at)
     sources = active_warehouses(conn)
     warehouse_ids = [w for w, _ in sources]
     free = lock_free_stock(conn, {n.product_id for r in ready for n in r.needs}, warehouse_ids)
     accepted: list[_Ready] = []
     for r in ready:  # arrival order: an earlier order of the batch gets the stock first
+        if r.decision is not None and not r.decision.approved and not r.channel.reserve_before_review:
+            r.allocation, r.stock_deferred = Allocation(), True  # reserved when a person approves it
+            accepted.append(r)
+            continue
         r.allocation = plan_order(r.needs, free, warehouse_ids)
         if not r.allocation.complete and r.policy == ShortagePolicy.REJECT:
             outcomes[r.index] = _shortage(r.allocation)  # nothing of it is written
@@ -333,48 +401,95 @@ def _store(uow: UnitOfWork, ready: list[_Ready], outcomes: list[Outcome | None],
         accepted.append(r)
     if not accepted:
         return
-    _mark_duplicates(conn, accepted, at, duplicate_window)
+    _forget_rejected_twins(accepted)
+    holds = {r.index: _hold_reasons(r, rule_set is not None) for r in accepted}
+    for r in accepted:
+        r.stage = _stage(r, bool(holds[r.index]))
     _insert_orders(conn, accepted, at, lifecycle)
     book_planned(conn, [PlannedOrder(r.order_id, r.needs, r.allocation, r.valid.draft.priority)
-                        for r in accepted if r.allocation is not None], actor=INVENTORY, at=at)
+                        for r in accepted if r.allocation is not None and not r.stock_deferred],
+                 actor=INVENTORY, at=at)
     names = dict(sources)
-    decisions = [_decision(r, names, at) for r in accepted]
-    conn.execute(INSERT_TIMELINE, decisions)
-    publish_many(conn, [(OrderPlaced(order_id=r.order_id, number=order_number(r.order_id), channel=r.channel.code,
-                                     external_id=r.external_id, customer_id=r.customer.id,
-                                     currency=r.cmd.draft.currency, total_minor=r.valid.totals.total_minor),
-                         str(r.order_id)) for r in accepted], at=at)
-    for r, decision in zip(accepted, decisions, strict=True):
+    for r in accepted:
+        _timeline(r, names, at, rule_set)
+    conn.execute(INSERT_TIMELINE, [entry for r in accepted for entry in r.entries])
+    events = [(OrderPlaced(order_id=r.order_id, number=order_number(r.order_id), channel=r.channel.code,
+                           external_id=r.external_id, customer_id=r.customer.id, currency=r.cmd.draft.currency,
+                           total_minor=r.valid.totals.total_minor), str(r.order_id)) for r in accepted]
+    events += [(OrderStageChanged(  # approved by the rules: one event for the moves made at intake
+        order_id=r.order_id, action=(Action.RESERVE if r.stage is Stage.RESERVED else Action.APPROVE).value,
+        from_stage=Stage.RECEIVED.value, to_stage=r.stage.value,
+        actor=INVENTORY if r.stage is Stage.RESERVED else REVIEW, reason=None), str(r.order_id))
+        for r in accepted if r.stage in (Stage.APPROVED, Stage.RESERVED) and not holds[r.index]]
+    publish_many(conn, events, at=at)
+    if rule_set is not None:
+        _record_reviews(conn, accepted, rule_set, at, lifecycle)
+    for r in accepted:
         assert r.allocation is not None
-        if reasons := _hold_reasons(r):
+        if reasons := holds[r.index]:
             # Inventory's own hold (stock only) ends when the backorders fill; any other reason needs a person.
             only_stock = len(reasons) == 1 and reasons[0].startswith("Waiting for stock")
-            apply_move(uow, r.order_id, LifecycleState(Stage.RECEIVED), Action.HOLD.value,
+            apply_move(uow, r.order_id, LifecycleState(r.stage), Action.HOLD.value,
                        actor=INVENTORY if only_stock else REVIEW, reason="; ".join(reasons), lifecycle=lifecycle)
             outcomes[r.index] = Placed(r.order_id, created=True)
             continue
         outcomes[r.index] = Placed(r.order_id, created=True, stored=Stored(
             order=r.row, channel=r.channel.code,
             customer={"id": r.customer.id, "account": r.customer.account, "name": r.customer.name},
-            lines=r.lines, timeline=[r.created, decision],
+            lines=r.lines, timeline=r.entries,
             held=[(n, names.get(w, str(w)), q) for n, w, q in sorted(r.allocation.reserved)],
             missing={n: q for n, _, q in r.allocation.short}))
 
 
+def _forget_rejected_twins(accepted: list[_Ready]) -> None:
+    """A duplicate of an earlier order of the batch that was refused (short stock) is no duplicate after all."""
+    kept: set[str] = set()
+    for r in accepted:
+        if r.duplicate_of == -1 and r.fingerprint not in kept:
+            r.duplicate_of = None
+        kept.add(r.fingerprint)
+
+
+def _stage(r: _Ready, held: bool) -> Stage:
+    """The stage an order is stored in (before any hold): 'received' without review rules; 'under review'
+    when the rules stop it; else 'approved', or 'reserved' when every line's stock is held."""
+    assert r.allocation is not None
+    if r.decision is None:
+        return Stage.RECEIVED
+    if not r.decision.approved:
+        return Stage.UNDER_REVIEW
+    return Stage.RESERVED if r.allocation.complete and not held else Stage.APPROVED
+
+
+def _record_reviews(conn: Connection, accepted: list[_Ready], rule_set: RuleSet, at: datetime,
+                    lifecycle: LifecycleConfig) -> None:
+    """Every order's review results; for those the rules held, their holds and an exception-queue case."""
+    conn.execute(decide.INSERT_REVIEW, [
+        decide.review_row(r.order_id, r.decision, rule_set, trigger="intake", at=at, micros=r.review_micros)
+        for r in accepted if r.decision is not None])
+    held = [r for r in accepted if r.decision is not None and not r.decision.approved]
+    if held:
+        conn.execute(decide.INSERT_HOLD, [decide.hold_row(r.order_id, h, at) for r in held
+                                          for h in r.decision.holds if r.decision is not None])
+        conn.execute(decide.INSERT_CASE, [decide.case_row(r.order_id, str(r.decision.holds[0].reason), at, lifecycle)
+                                          for r in held if r.decision is not None])
+
+
 def _insert_orders(conn: Connection, accepted: list[_Ready], at: datetime, lifecycle: LifecycleConfig) -> None:
-    """Orders (ids come back in parameter order), their lines, 'created' timeline entries and keys."""
-    due = lifecycle.due_at(Stage.RECEIVED, at)
+    """Orders (ids come back in parameter order), their lines and keys."""
     earlier: dict[str, int] = {}  # fingerprint -> id of this batch's first order with it
     rows = [dict(
         channel_id=r.channel.id, external_id=r.external_id, customer_id=r.customer.id, currency=r.cmd.draft.currency,
-        stage=Stage.RECEIVED.value, held_from=None, stage_entered_at=at, stage_due_at=due,
+        stage=r.stage.value, held_from=None, stage_entered_at=at, stage_due_at=lifecycle.due_at(r.stage, at),
         priority=r.valid.draft.priority, requested_delivery_date=r.valid.draft.requested_delivery_date,
         bill_to=r.valid.bill_to.as_dict(), ship_to=r.valid.ship_to.as_dict(), notes=r.valid.draft.notes,
         tags=[*r.valid.tags, DUPLICATE_TAG] if r.duplicate_of is not None else list(r.valid.tags),
         subtotal_minor=r.valid.totals.subtotal_minor,
         discount_minor=r.valid.totals.discount_minor, tax_minor=r.valid.totals.tax_minor,
         shipping_minor=r.valid.totals.shipping_minor, total_minor=r.valid.totals.total_minor,
-        fingerprint=r.fingerprint, created_by=r.cmd.actor, created_at=at, updated_at=at) for r in accepted]
+        fingerprint=r.fingerprint, shipping_service=r.valid.draft.shipping_service,
+        address_key=address_key(r.valid.ship_to.as_dict()),
+        created_by=r.cmd.actor, created_at=at, updated_at=at) for r in accepted]
     ids = conn.execute(_INSERT_ORDERS, rows).scalars().all()
     for r, row, order_id in zip(accepted, rows, ids, strict=True):
         r.order_id = int(order_id)
@@ -386,26 +501,52 @@ def _insert_orders(conn: Connection, accepted: list[_Ready], at: datetime, lifec
                         name=line.name, quantity=line.quantity, unit_price_minor=line.unit_price_minor,
                         discount_minor=line.discount_minor, tax_minor=line.tax_minor, total_minor=line.total_minor)
                    for line in r.valid.lines]
-        r.created = dict(order_id=r.order_id, at=at, actor=r.cmd.actor, kind="created", action=None, from_stage=None,
-                         to_stage=Stage.RECEIVED.value, reason=f"Received via channel {r.channel.code}",
-                         data={"external_id": r.external_id, "lines": len(r.valid.lines),
-                               "total_minor": r.valid.totals.total_minor, "currency": r.cmd.draft.currency})
     conn.execute(_INSERT_LINES, [line for r in accepted for line in r.lines])
-    conn.execute(INSERT_TIMELINE, [r.created for r in accepted])
     keys = [_key_row(r.cmd, r.order_id, at) for r in accepted if r.cmd.idempotency_key]
     if keys:
         conn.execute(_INSERT_KEYS, keys)
+
+
+def _entry(r: _Ready, at: datetime, actor: str, kind: str, reason: str | None, *, action: str | None = None,
+           from_stage: Stage | None = None, to_stage: Stage | None = None,
+           data: dict[str, Any] | None = None) -> dict[str, Any]:
+    return dict(order_id=r.order_id, at=at, actor=actor, kind=kind, action=action,
+                from_stage=from_stage.value if from_stage else None, to_stage=to_stage.value if to_stage else None,
+                reason=reason, data=data)
+
+
+def _timeline(r: _Ready, names: dict[int, str], at: datetime, rule_set: RuleSet | None) -> None:
+    """The order's first timeline entries, in order: created; with review, the review and its decision (and
+    the approval); the stock decision; 'reserved' when all stock is held."""
+    r.entries = [_entry(r, at, r.cmd.actor, "created", f"Received via channel {r.channel.code}",
+                        to_stage=Stage.RECEIVED,
+                        data={"external_id": r.external_id, "lines": len(r.valid.lines),
+                              "total_minor": r.valid.totals.total_minor, "currency": r.cmd.draft.currency})]
+    if r.decision is not None and rule_set is not None:
+        r.entries.append(_entry(r, at, REVIEW, "transition", None, action=Action.REVIEW.value,
+                                from_stage=Stage.RECEIVED, to_stage=Stage.UNDER_REVIEW))
+        r.entries.append(decide.review_entry(r.order_id, r.decision, rule_set, at=at))
+        if r.decision.approved:
+            r.entries.append(_entry(r, at, REVIEW, "transition", r.decision.summary(), action=Action.APPROVE.value,
+                                    from_stage=Stage.UNDER_REVIEW, to_stage=Stage.APPROVED))
+    r.entries.append(_decision(r, names, at))
+    if r.stage is Stage.RESERVED:
+        r.entries.append(_entry(r, at, INVENTORY, "transition", None, action=Action.RESERVE.value,
+                                from_stage=Stage.APPROVED, to_stage=Stage.RESERVED))
+    r.created = r.entries[0]
 
 
 def _decision(r: _Ready, names: dict[int, str], at: datetime) -> dict[str, Any]:
     """The inventory decision on the order's timeline: where each line is held, or what is short."""
     allocation = r.allocation
     assert allocation is not None
+    if r.stock_deferred:
+        return _entry(r, at, INVENTORY, "decision", "Stock not reserved yet: it is reserved when the order is "
+                      "approved", data={"reserved": [], "short": [], "policy": r.policy.value, "deferred": True})
     held = "; ".join(f"line {n}: {q} at {names.get(w, w)}" for n, w, q in sorted(allocation.reserved))
     reason = (("Stock reserved: " + held) if allocation.complete
               else f"Stock short ({allocation.describe_short()}); policy {r.policy.value}"
               + (f"; reserved {held}" if held else ""))
-    return dict(order_id=r.order_id, at=at, actor=INVENTORY, kind="decision", action=None, from_stage=None,
-                to_stage=None, reason=reason,
-                data={"reserved": [list(x) for x in allocation.reserved], "short": [list(x) for x in allocation.short],
-                      "policy": r.policy.value})
+    return _entry(r, at, INVENTORY, "decision", reason,
+                  data={"reserved": [list(x) for x in allocation.reserved],
+                        "short": [list(x) for x in allocation.short], "policy": r.policy.value})

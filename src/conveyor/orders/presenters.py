@@ -25,6 +25,7 @@ def order_out(d: OrderDetail) -> s.OrderOut:
                for line in d.lines],
         ship_to=s.AddressOut(**o.ship_to), bill_to=s.AddressOut(**o.bill_to),
         requested_delivery_date=o.requested_delivery_date, notes=o.notes, tags=list(o.tags or []),
+        shipping_service=getattr(o, "shipping_service", None),
         sla=s.SlaOut(stage=d.sla.stage, owner_role=d.sla.owner_role, entered_at=d.sla.entered_at,
                      due_at=d.sla.due_at, breached=d.sla.breached,
                      business_seconds_left=d.sla.time_left.total_seconds() if d.sla.time_left is not None

@@ -50,6 +50,9 @@ class OrderIn(BaseModel):
     notes: str | None = Field(default=None, max_length=2000)
     tags: list[str] = Field(default_factory=list)
     priority: int = Field(default=0, description="-10 (low) to 10 (urgent)")
+    shipping_service: str | None = Field(default=None, max_length=40, examples=["express"],
+                                         description="the shipping service asked for; cold-chain items need a "
+                                                     "temperature-controlled one (review rules check it)")
 
     def to_draft(self) -> OrderDraft:
         return OrderDraft(
@@ -60,7 +63,7 @@ class OrderIn(BaseModel):
             ship_to=self.ship_to.model_dump(),
             bill_to=self.bill_to.model_dump() if self.bill_to else None, shipping=self.shipping,
             requested_delivery_date=self.requested_delivery_date, notes=self.notes, tags=tuple(self.tags),
-            priority=self.priority,
+            priority=self.priority, shipping_service=self.shipping_service,
         )
 
 
@@ -159,6 +162,7 @@ class OrderOut(BaseModel):
     requested_delivery_date: date | None
     notes: str | None
     tags: list[str]
+    shipping_service: str | None = None
     sla: SlaOut
     allowed_actions: list[str]
     timeline: list[TimelineEntryOut]

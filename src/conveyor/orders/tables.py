@@ -43,6 +43,10 @@ orders = Table(
     Column("total_minor", BigInteger, nullable=False),
     Column("fingerprint", String(32), nullable=True,
            doc="hash of customer, ship-to and lines: finds probable duplicates sent under different ids"),
+    Column("shipping_service", String(40), nullable=True,
+           doc="the shipping service asked for, e.g. express, cold-chain (review checks cold-chain items)"),
+    Column("address_key", String(32), nullable=True,
+           doc="hash of the normalised ship-to: orders to one address (review: velocity, known addresses)"),
     Column("created_by", String(300), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
@@ -54,6 +58,7 @@ orders = Table(
     Index("ix_orders_external", "external_id"),
     Index("ix_orders_fingerprint", "fingerprint", "created_at"),
     Index("ix_orders_channel_created", "channel_id", "created_at"),
+    Index("ix_orders_address_created", "address_key", "created_at"),
 )
 
 order_lines = Table(

@@ -233,7 +233,7 @@ def _place(batch: list[CapturedOrder], channel: Channel, profiles: dict[str, Pro
     cmds = [PlaceOrder(draft=r.draft, actor=actor, idempotency_key=_idempotency_key(r.captured),
                        request_hash=_request_hash(r.captured)) for r in resolved]
     outcomes = place_orders(cmds, uow=container.uow(), config=container.lifecycle,
-                            duplicate_window=container.duplicate_window) if cmds else []
+                            duplicate_window=container.duplicate_window, rules=container.review_rules) if cmds else []
     created = [o.order_id for o in outcomes if isinstance(o, Placed) and o.created]
     stages: dict[int, str] = {}
     if created:
