@@ -1,4 +1,5 @@
-"""The reference-data CLI against a real database: CSV import (all or nothing) and the list commands."""
+"""The reference-data CLI against a real database: CSV import (all or nothing), the list commands, and
+customer licences."""
 
 from __future__ import annotations
 
@@ -124,3 +125,55 @@ def test_customers_and_warehouses_are_listed(run, container):
     assert "C-002" in run(customers_cli, "list", "--q", "jansen").stdout
     warehouses = run(warehouses_cli, "list")
     assert warehouses.exit_code == 0 and "RTM" in warehouses.stdout
+
+
+def test_customer_licences_are_added_listed_and_removed(run, container):
+    with container.db.write() as conn:
+        seed_basics(conn, at=container.clock.now())
+    added = run(customers_cli, "add-licence", "C-001", "--kind", "Pharmacy", "--number", "NL-APO-42",
+                "--from", "2020-01-01")
+    assert added.exit_code == 0, added.output
+    assert "added pharmacy licence NL-APO-42 to C-001" in added.stdout and "valid today" in added.stdout
+    assert run(customers_cli, "add-licence", "C-001", "--kind", "alcohol", "--number", "SHV-1",
+               "--until", "2001-12-31").exit_code == 0
+    assert run(customers_cli, "add-licence", "C-001", "--kind", "tobacco", "--number", "TAB-9",
+               "--from", "2999-01-01").exit_code == 0
+    table = run(customers_cli, "licences", "C-001")
+    assert table.exit_code == 0, table.output
+    assert "NL-APO-42" in table.stdout and "2001-12-31" in table.stdout and "not yet valid" in table.stdout
+    listed = json.loads(run(customers_cli, "licences", "C-001", "--json").stdout)
+    assert [(x["kind"], x["number"], x["status"], x["created_by"]) for x in listed] == [
+        ("alcohol", "SHV-1", "expired", "system:cli"), ("pharmacy", "NL-APO-42", "valid", "system:cli"),
+        ("tobacco", "TAB-9", "not_yet_valid", "system:cli")]
+    shown = json.loads(run(customers_cli, "list", "--q", "C-001", "--json").stdout)["items"][0]
+    assert [x["number"] for x in shown["licences"]] == ["SHV-1", "NL-APO-42", "TAB-9"]
+    pharmacy = listed[1]["id"]
+    elsewhere = run(customers_cli, "remove-licence", "C-002", str(pharmacy))
+    assert elsewhere.exit_code == 2 and "licence_not_found" in elsewhere.stderr
+    removed = run(customers_cli, "remove-licence", "C-001", str(pharmacy))
+    assert removed.exit_code == 0, removed.output
+    assert f"removed licence {pharmacy} from C-001" in removed.stdout
+    assert [x["number"] for x in json.loads(run(customers_cli, "licences", "C-001", "--json").stdout)] == [
+        "SHV-1", "TAB-9"]
+    assert "C-002 has no licences" in run(customers_cli, "licences", "C-002").stdout
+
+
+def test_bad_licence_commands_say_what_is_wrong_and_exit_non_zero(run, container):
+    with container.db.write() as conn:
+        seed_basics(conn, at=container.clock.now())
+    refused = run(customers_cli, "add-licence", "C-001", "--kind", "wine & spirits", "--number", "W-1",
+                  "--from", "2026-12-01", "--until", "2026-11-01")
+    assert refused.exit_code == 2
+    assert "invalid_licence_kind: " in refused.stderr and "(kind)" in refused.stderr
+    assert "invalid_period: " in refused.stderr and "(valid_until)" in refused.stderr
+    bad_date = run(customers_cli, "add-licence", "C-001", "--kind", "alcohol", "--number", "A-1",
+                   "--until", "31-12-2026")
+    assert bad_date.exit_code == 2 and "--until" in bad_date.stderr
+    for args in (("licences", "C-999"), ("add-licence", "C-999", "--kind", "alcohol", "--number", "A-1"),
+                 ("remove-licence", "C-999", "1")):
+        unknown = run(customers_cli, *args)
+        assert unknown.exit_code == 2, args
+        assert "customer_not_found: there is no customer 'C-999' (account)" in unknown.stderr
+    missing = run(customers_cli, "remove-licence", "C-001", "12345")
+    assert missing.exit_code == 2 and "licence_not_found" in missing.stderr
+    assert json.loads(run(customers_cli, "licences", "C-001", "--json").stdout) == []

@@ -1,4 +1,4 @@
-"""Customer rules: account numbers, credit terms, contacts and addresses.
+"""Customer rules: account numbers, credit terms, contacts, addresses and licences.
 
 Pure: the standard library and conveyor.kernel only. Every problem is reported with a code and a field
 path such as `addresses.0.postal_code`, all at once.
@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
 from conveyor.kernel.address import check_address
 from conveyor.kernel.errors import ProblemCollector
@@ -28,6 +29,12 @@ CUSTOMER_LENGTHS = {"name": 200, "email": 254, "phone": 40}
 CONTACT_LENGTHS = {"name": 200, "email": 254, "phone": 40, "role": 60}
 ADDRESS_LENGTHS = {"name": 200, "company": 200, "line1": 200, "line2": 200, "city": 100, "region": 100,
                    "postal_code": 20, "phone": 40, "email": 254}
+# A licence's kind says what it allows (pharmacy, alcohol, tobacco); review rules match it as stored.
+LICENCE_KIND_PATTERN = re.compile(r"^[a-z0-9_-]{1,40}$")
+LICENCE_NUMBER_MAX = 60
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Where a licence stands on a given day: valid_from and valid_until are both inclusive.
+LicenceStatus = Literal["valid", "expired", "not_yet_valid"]
 
 
 @dataclass(frozen=True)
@@ -158,3 +165,54 @@ def check_customer(data: Mapping[str, Any]) -> CustomerRecord:
               "credit_limit_minor": credit_limit_minor, "currency": currency, "credit_rating": rating,
               "payment_terms": terms, "shortage_policy": policy, "active": active}
     return CustomerRecord(fields, clean_contacts, clean_addresses)
+
+
+def _date(value: Any, problems: ProblemCollector, field: str) -> date | None:
+    """A date, an ISO `YYYY-MM-DD` string, or nothing (None or blank)."""
+    if value is None or isinstance(value, date):
+        return value
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        if ISO_DATE.match(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    problems.add("invalid_date", f"{field} must be a date such as 2027-12-31 (YYYY-MM-DD), not {text!r}", field)
+    return None
+
+
+def check_licence(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validates a customer licence; raises ValidationFailed with every problem.
+
+    Returns the fields to store: `kind` lower-cased (1-40 letters, digits, - and _), `number` (1-60
+    characters), `valid_from` and `valid_until` (dates or None; both inclusive; the end not before the start).
+    """
+    problems = ProblemCollector()
+    kind = (_text(data.get("kind")) or "").lower() or None
+    if kind is None:
+        problems.add("required", "kind is required, e.g. pharmacy or alcohol", "kind")
+    elif not LICENCE_KIND_PATTERN.match(kind):
+        problems.add("invalid_licence_kind", "a licence kind is 1 to 40 characters: letters, digits, - and _",
+                     "kind")
+    number = _text(data.get("number"))
+    if number is None:
+        problems.add("required", "number is required", "number")
+    elif len(number) > LICENCE_NUMBER_MAX:
+        problems.add("too_long", f"number has at most {LICENCE_NUMBER_MAX} characters", "number")
+    valid_from = _date(data.get("valid_from"), problems, "valid_from")
+    valid_until = _date(data.get("valid_until"), problems, "valid_until")
+    if valid_from is not None and valid_until is not None and valid_until < valid_from:
+        problems.add("invalid_period", "valid_until cannot be before valid_from", "valid_until")
+    problems.raise_if_any()
+    return {"kind": kind, "number": number, "valid_from": valid_from, "valid_until": valid_until}
+
+
+def licence_status(valid_from: date | None, valid_until: date | None, today: date) -> LicenceStatus:
+    """valid, expired or not_yet_valid on `today` (both ends inclusive; None: open-ended)."""
+    if valid_from is not None and today < valid_from:
+        return "not_yet_valid"
+    if valid_until is not None and today > valid_until:
+        return "expired"
+    return "valid"

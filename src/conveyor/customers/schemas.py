@@ -1,16 +1,22 @@
-"""Customer DTOs for the API: the account, its credit terms, contacts and addresses.
+"""Customer DTOs for the API: the account, its credit terms, contacts, addresses and licences.
 
 Money is a decimal string in the customer's currency: `"credit_limit": "5000.00", "currency": "EUR"`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from conveyor.customers.domain import CREDIT_RATINGS, PAYMENT_TERMS, SHORTAGE_POLICIES
+from conveyor.customers.domain import (
+    CREDIT_RATINGS,
+    LICENCE_NUMBER_MAX,
+    PAYMENT_TERMS,
+    SHORTAGE_POLICIES,
+    LicenceStatus,
+)
 
 _POLICY = (f"when stock is short: one of {', '.join(SHORTAGE_POLICIES)}; null to follow the channel's policy "
            "(which defaults to hold)")
@@ -52,6 +58,31 @@ class CustomerAddressOut(CustomerAddressIn):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+
+
+class CustomerLicenceIn(BaseModel):
+    """A licence the customer holds; regulated products are sold only with one valid on the order date."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"kind": "pharmacy", "number": "NL-APO-2026-0042", "valid_from": "2026-01-01", "valid_until": "2027-12-31"}]})
+
+    kind: str = Field(description="what it allows, e.g. pharmacy, alcohol, tobacco: 1-40 letters, digits, - and _ "
+                                  "(stored in lower case)")
+    number: str = Field(description=f"the licence number as issued, 1-{LICENCE_NUMBER_MAX} characters")
+    valid_from: date | None = Field(None, description="the first day it is valid; null: valid until it ends")
+    valid_until: date | None = Field(None, description="the last day it is valid (inclusive); null: no end")
+
+
+class CustomerLicenceOut(BaseModel):
+    id: int
+    kind: str
+    number: str
+    valid_from: date | None
+    valid_until: date | None = Field(description="inclusive; null: no end")
+    status: LicenceStatus = Field(description="where it stands today")
+    valid_today: bool = Field(description="valid on today's date (both ends inclusive)")
+    created_at: datetime
+    created_by: str = Field(description="who recorded it, e.g. `user:anna@example.com`")
 
 
 _EXAMPLE: dict[str, Any] = {
@@ -114,6 +145,8 @@ class CustomerOut(BaseModel):
     active: bool
     contacts: list[CustomerContactOut]
     addresses: list[CustomerAddressOut]
+    licences: list[CustomerLicenceOut] = Field(
+        description="licences on file, for regulated products; change them at `/api/v1/customers/{account}/licences`")
     created_at: datetime
     updated_at: datetime
 
