@@ -32,6 +32,8 @@ ROUTER_MODULES = [
     "conveyor.orders.lifecycle_api", "conveyor.orders.phone", "conveyor.orders.views",
     "conveyor.inventory.api", "conveyor.inventory.views", "conveyor.inventory.holds_api",
     "conveyor.operations.api", "conveyor.operations.views",
+    "conveyor.review.queue_api", "conveyor.review.queue_views",  # the exception queue
+    "conveyor.review.rules_api", "conveyor.review.rules_views",
     "conveyor.web.views",
 ]
 
@@ -46,6 +48,8 @@ OPENAPI_TAGS = [
     {"name": "inventory", "description": "Stock per SKU and warehouse, its ledger, receipts and counts; "
                                          "holds for carts and quotes."},
     {"name": "operations", "description": "Health, metrics and the outbox."},
+    {"name": "review", "description": "Automatic review: rule kinds, rule sets (draft, what-if, publish, audit), "
+                                      "the exception queue and its actions, an order's review results."},
 ]
 
 

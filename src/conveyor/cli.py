@@ -29,6 +29,7 @@ SUB_APPS = {
     "stock": "conveyor.inventory.cli",
     "outbox": "conveyor.operations.cli",
     "import": "conveyor.channels.capture.cli",
+    "review": "conveyor.review.cli",
 }
 for _name, _module in SUB_APPS.items():
     try:

@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select
 from conveyor.bootstrap import Container
 from conveyor.catalog.tables import products
 from conveyor.channels.tables import channels
-from conveyor.customers.tables import customer_addresses, customer_contacts, customers
+from conveyor.customers.tables import customer_addresses, customer_contacts, customer_licences, customers
 from conveyor.identity import service as identity
 from conveyor.identity.permissions import Role
 from conveyor.inventory import ledger
@@ -33,6 +33,9 @@ from conveyor.orders.lifecycle import Action
 from conveyor.orders.tables import orders
 from conveyor.platform.console import make_console
 from conveyor.platform.uow import UnitOfWork
+from conveyor.review import actions as review_actions
+from conveyor.review import rulesets
+from conveyor.review.tables import review_cases
 from conveyor.warehouses.tables import warehouses
 
 DEMO_PASSWORD = "conveyor-demo"
@@ -120,6 +123,8 @@ STEP_MINUTES: list[tuple[Action, tuple[int, int], str]] = [
     (Action.DELIVER, (18 * 60, 60 * 60), "system:carrier-tracking"),
     (Action.CLOSE, (4 * 60, 30 * 60), "finance@conveyor.demo"),
 ]
+APPROVE_COMMENTS = ["Called the customer: order confirmed", "Known customer, credit checked with finance",
+                    "Address confirmed by phone", "Licence copy received by e-mail", "Payment received"]
 TAGS = ["b2b", "gift", "express", "first-order", "repeat"]
 HOLD_REASONS = ["Address could not be verified", "Credit limit exceeded", "Customer asked to wait",
                 "Payment not received", "Possible duplicate order"]
@@ -191,10 +196,12 @@ def _reference_data(conn: Any, rng: random.Random, at: datetime, n_customers: in
         customer_rows.append(dict(
             account=f"C-{i:04d}", name=company or person,
             email=f"orders{i}@{'example.com' if b2b else 'mail.example'}", phone=None,
-            credit_limit_minor=rng.choice([0, 100_000, 250_000, 500_000, 1_000_000]) if b2b else 0,
-            currency="EUR", credit_rating=rng.choice("AABBBCCD"),
+            credit_limit_minor=rng.choice([500_000, 1_000_000, 2_500_000, 5_000_000]) if b2b else 0,
+            currency="EUR", credit_rating=rng.choice("AAAABBBBBBCCCC" + ("D" if i > 20 else "")),
             payment_terms=rng.choice(["net30", "net30", "net15", "net60"]) if b2b else "prepaid",
-            active=True, created_at=at, updated_at=at, _person=person, _company=company))
+            # Most accounts are years old; a few opened this month (review watches new accounts).
+            active=True, created_at=at - timedelta(days=rng.randint(40, 1500)) if rng.random() < 0.92 else
+            at + timedelta(days=rng.randint(0, 20)), updated_at=at, _person=person, _company=company))
     people = [(r.pop("_person"), r.pop("_company")) for r in customer_rows]
     conn.execute(insert(customers), customer_rows)
     ids = dict(conn.execute(select(customers.c.account, customers.c.id)).all())
@@ -209,8 +216,18 @@ def _reference_data(conn: Any, rng: random.Random, at: datetime, n_customers: in
                              role="purchasing" if company else None))
     conn.execute(insert(customer_addresses), addresses)
     conn.execute(insert(customer_contacts), contacts)
+    # Pharmacy licences (regulated products need one valid on the order date): most business customers hold
+    # one, a few have let it lapse.
+    conn.execute(insert(customer_licences), [
+        dict(customer_id=ids[row["account"]], kind="pharmacy", number=f"NL-APO-{rng.randint(10000, 99999)}",
+             valid_from=(at - timedelta(days=700)).date(),
+             valid_until=(at + timedelta(days=rng.choice([400, 700, 900]))).date() if rng.random() < 0.93
+             else (at - timedelta(days=20)).date(),
+             created_at=at, created_by="system:demo")
+        for row in customer_rows if row["payment_terms"] != "prepaid" or rng.random() < 0.5])
     _stock(conn, rng, at)
-    return {"prices": prices, "ship_to": ship_to, "accounts": list(ids)}
+    return {"prices": prices, "ship_to": ship_to, "accounts": list(ids),
+            "cold_chain": {r["sku"]: r["cold_chain"] for r in rows}}
 
 
 def _stock(conn: Any, rng: random.Random, at: datetime) -> None:
@@ -254,8 +271,18 @@ def _draft(rng: random.Random, ref: dict[str, Any], number: int) -> OrderDraft:
         discount = (price * quantity * Decimal("0.1")).quantize(Decimal("0.01")) if rng.random() < 0.15 else 0
         tax = ((price * quantity - discount) * Decimal("0.21")).quantize(Decimal("0.01"))
         lines.append(LineDraft(sku, quantity, price, Decimal(discount), tax))
+    cold = any(ref["cold_chain"].get(line.sku) for line in lines)
+    service = (rng.choice(["chilled"] * 39 + ["standard"]) if cold
+               else rng.choice(["standard", "standard", "standard", "express", "ground"]))
+    ship_to = dict(ref["ship_to"][account])
+    if rng.random() < 0.01:
+        ship_to["line1"] = f"PO Box {rng.randint(100, 9999)}"
+    bill_to = None
+    if rng.random() < 0.015:  # billed abroad: a fraud signal review looks at
+        bill_to = {**ship_to, "line1": "Bahnhofstraße 7", "city": "Zürich", "postal_code": "8001", "country": "CH"}
     return OrderDraft(
-        channel=channel, customer=account, currency="EUR", lines=tuple(lines), ship_to=ref["ship_to"][account],
+        channel=channel, customer=account, currency="EUR", lines=tuple(lines), ship_to=ship_to, bill_to=bill_to,
+        shipping_service=service,
         external_id=f"{channel.upper()}-{100000 + number}",
         shipping=Decimal(rng.choice(["0", "4.95", "6.95", "12.50"])),
         tags=tuple(rng.sample(TAGS, k=rng.choice([0, 0, 1, 2]))),
@@ -272,7 +299,8 @@ def _replay_order(c: Container, clock: FixedClock, rng: random.Random, ref: dict
                   created: datetime, now: datetime) -> None:
     clock.set(created)
     placed = handlers.place_order(PlaceOrder(draft=_draft(rng, ref, number), actor="system:demo-import"),
-                                  uow=UnitOfWork(c.db, clock), config=c.lifecycle)
+                                  uow=UnitOfWork(c.db, clock), config=c.lifecycle,
+                                  duplicate_window=c.duplicate_window, rules=c.review_rules)
     at = created
     slow = rng.random() < 0.07  # a few orders get stuck: the board shows SLA breaches
     hold_at = rng.randrange(0, 6) if rng.random() < 0.06 else None
@@ -284,9 +312,17 @@ def _replay_order(c: Container, clock: FixedClock, rng: random.Random, ref: dict
                             uow=UnitOfWork(c.db, clock), config=c.lifecycle)
 
     with c.db.read() as conn:
-        if conn.execute(select(orders.c.stage).where(orders.c.id == placed.order_id)).scalar() == "on_hold":
-            return  # waiting for stock: it stays on hold, as a real one would
+        stage = conn.execute(select(orders.c.stage).where(orders.c.id == placed.order_id)).scalar()
+        in_queue = conn.execute(select(review_cases.c.order_id).where(
+            review_cases.c.order_id == placed.order_id)).first() is not None
+    if in_queue:  # review held it: someone works the exception queue, unless it arrived lately
+        stage = _work_case(c, clock, rng, placed.order_id, created, now)
+    if stage != "reserved":
+        return  # waiting for stock, or still in the exception queue: it stays, as a real one would
+    first = 3  # the rules approved it and its stock is reserved: the warehouse takes it from here
     for step, (action, (low, high), who) in enumerate(STEP_MINUTES):
+        if step < first:
+            continue
         actor = who if who.startswith("system:") else f"user:{who}"
         if cancel_at == step:
             when = _work_minute(rng, at, 10, 300)
@@ -310,6 +346,25 @@ def _replay_order(c: Container, clock: FixedClock, rng: random.Random, ref: dict
         at = when
 
 
+def _work_case(c: Container, clock: FixedClock, rng: random.Random, order_id: int, created: datetime,
+               now: datetime) -> str:
+    """A person works the held order's case some business hours later: most are approved with a comment,
+    some cancelled; the latest ones are still waiting in the queue."""
+    when = _work_minute(rng, created, 20, 26 * 60)
+    if when >= now:
+        return "on_hold"
+    clock.set(when)
+    uow = UnitOfWork(c.db, clock)
+    if rng.random() < 0.8:
+        done = review_actions.approve(order_id, actor="user:manager@conveyor.demo",
+                                      comment=rng.choice(APPROVE_COMMENTS), can_override=True, uow=uow,
+                                      config=c.lifecycle)
+    else:
+        done = review_actions.cancel(order_id, actor="user:service@conveyor.demo",
+                                     reason=rng.choice(CANCEL_REASONS), uow=uow, config=c.lifecycle)
+    return done.stage
+
+
 def load_demo(c: Container, *, orders: int = 1000, seed: int = 11, console: Console | None = None) -> DemoSummary:
     """Loads the demo world once; a database that already has products is left alone."""
     rng = random.Random(seed)
@@ -321,6 +376,10 @@ def load_demo(c: Container, *, orders: int = 1000, seed: int = 11, console: Cons
         ref = _reference_data(conn, rng, start, n_customers=100)
         _users(conn, start)
     clock = FixedClock(start)
+    # The manager started from the standard review rules a month ago.
+    rulesets.use_standard_rules("user:manager@conveyor.demo", uow=UnitOfWork(c.db, clock))
+    rulesets.publish("Standard rules to start with", "user:manager@conveyor.demo", uow=UnitOfWork(c.db, clock),
+                     cache=c.review_rules)
     # More orders lately (a growing shop), mostly in daytime, Europe/Amsterdam.
     moments = [now - timedelta(days=30 * rng.random() ** 2.2) for _ in range(orders)]
     moments = [m.replace(hour=rng.randint(7, 21)) if not 7 <= m.hour <= 21 else m for m in moments]

@@ -36,7 +36,8 @@ def publish(container: Any, *rules: dict[str, Any]) -> int:
             conn.execute(insert(review_rules).values(
                 rule_set_id=set_id, rule_no=no, version=rule.get("version", 1), name=rule.get("name", f"rule {no}"),
                 kind=rule["kind"], params=rule.get("params", {}), outcome=rule.get("outcome", "hold"),
-                reason=rule.get("reason", "other"), check_name=rule.get("check"), priority=rule.get("priority", 10 * no),
+                reason=rule.get("reason", "other"), check_name=rule.get("check"),
+                priority=rule.get("priority", 10 * no),
                 enabled=rule.get("enabled", True)))
     container.review_rules.invalidate()
     return set_id
@@ -198,3 +199,12 @@ def test_approved_orders_publish_their_stage_change(container, seeded):
         events = conn.execute(select(outbox.c.event).where(outbox.c.key == str(placed.order_id))
                               .order_by(outbox.c.id)).scalars().all()
     assert events == ["order.placed", "order.stage_changed"]
+
+
+def test_a_manager_sets_a_channel_to_reserve_before_review_through_the_api(client, auth, container, seeded):
+    url = f"/api/v1/channels/{seeded['channels']['api']}"
+    answer = client.patch(url, json={"reserve_before_review": True}, headers=auth("manager"))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["reserve_before_review"] is True
+    bad = client.patch(url, json={"reserve_before_review": "sometimes"}, headers=auth("manager"))
+    assert bad.status_code == 422

@@ -67,7 +67,10 @@ def check_channel(data: Mapping[str, Any]) -> dict[str, Any]:
     active = data.get("active", True)
     if not isinstance(active, bool):
         problems.add("required", "active must be true or false", "active")
+    reserve_first = data.get("reserve_before_review", False)
+    if not isinstance(reserve_first, bool):
+        problems.add("required", "reserve_before_review must be true or false", "reserve_before_review")
     problems.raise_if_any()
     return {"code": code, "name": name, "kind": kind, "default_currency": currency,
             "shortage_policy": policy, "webhook_secret": secret.strip() if isinstance(secret, str) else None,
-            "active": active}
+            "active": active, "reserve_before_review": reserve_first}

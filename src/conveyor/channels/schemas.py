@@ -15,6 +15,10 @@ _SECRET = ("Shopify or WooCommerce webhook signing secret (8-200 characters), wr
            "/api/v1/channels/{code}/webhooks must be signed with it")
 
 
+_RESERVE_FIRST = ("reserve stock when the order arrives even if review rules hold it (flash sales); otherwise "
+                  "a held order's stock is reserved when someone approves it")
+
+
 class ChannelIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"code": "webshop-nl", "name": "Web shop (NL)", "kind": "webshop", "default_currency": "EUR"}]})
@@ -26,6 +30,7 @@ class ChannelIn(BaseModel):
     shortage_policy: str | None = Field(None, description=_POLICY)
     webhook_secret: str | None = Field(None, description=_SECRET)
     active: bool = True
+    reserve_before_review: bool = Field(False, description=_RESERVE_FIRST)
 
 
 class ChannelPatch(BaseModel):
@@ -40,6 +45,7 @@ class ChannelPatch(BaseModel):
     shortage_policy: str | None = Field(None, description=_POLICY + "; send null to clear it")
     webhook_secret: str | None = Field(None, description=_SECRET + "; send null to clear it")
     active: bool | None = None
+    reserve_before_review: bool | None = Field(None, description=_RESERVE_FIRST)
 
 
 class ChannelOut(BaseModel):
@@ -53,6 +59,7 @@ class ChannelOut(BaseModel):
     shortage_policy: str | None = Field(description=_POLICY)
     webhook_secret_set: bool = Field(False, description="whether a webhook secret is set (it is never shown)")
     active: bool
+    reserve_before_review: bool = Field(False, description=_RESERVE_FIRST)
     created_at: datetime
     updated_at: datetime
 

@@ -31,7 +31,8 @@ def _channel_data(form: dict[str, str]) -> dict[str, Any]:
     data = text_fields(form, ("code", "name", "kind", "default_currency", "shortage_policy"))
     secret = (form.get("webhook_secret") or "").strip()
     return {**data, "default_currency": (data["default_currency"] or "").upper() or None,
-            "active": "active" in form, **({"webhook_secret": secret} if secret else {})}
+            "active": "active" in form, "reserve_before_review": "reserve_before_review" in form,
+            **({"webhook_secret": secret} if secret else {})}
 
 
 def _form(request: Request, channel: Any, values: dict[str, Any], errors: dict[str, str], *,

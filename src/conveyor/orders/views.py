@@ -28,6 +28,7 @@ from conveyor.orders.lifecycle import Action, find_transition
 from conveyor.orders.line_mapping import NOT_MAPPABLE
 from conveyor.orders.permissions import ACTION_PERMISSION
 from conveyor.platform.web import render
+from conveyor.review import queue as review_queue
 
 router = APIRouter(include_in_schema=False)
 
@@ -136,9 +137,15 @@ def _order_page(request: Request, c: Container, principal: Principal, order_id: 
     with c.db.read() as conn:
         config = c.lifecycle.get(conn)
         detail = queries.get_order(conn, order_id, principal=principal, lifecycle=config, now=c.clock.now())
+        # The review section (exception queue): which rules ran, what held it, who released it; staff only.
+        review = review_queue.order_review_panel(conn, order_id) if principal.is_staff else None
+    # An order review holds is released only through its case (a comment; overriding a rule needs a permission).
+    in_queue = review is not None and review.case is not None and review.case.status == "open"
     actions = []
     for name in detail.allowed_actions:
         action = Action(name)
+        if in_queue and action in (Action.RELEASE, Action.APPROVE):
+            continue
         if principal.can(ACTION_PERMISSION[action]):
             move = find_transition(action)
             actions.append({"action": action.value, "label": move.label, "needs_reason": move.needs_reason})
@@ -146,6 +153,7 @@ def _order_page(request: Request, c: Container, principal: Principal, order_id: 
         "d": detail, "o": detail.order, "actions": actions, "labels": _stage_labels(config),
         "roles": ROLE_LABELS, "error": error, "failed": failed, "reason": reason,
         "can_map": principal.can(Permission.ORDER_REVIEW) and detail.order.stage not in NOT_MAPPABLE,
+        "review": review, "review_who": review_queue.who, "review_reason": review_queue.reason_label,
     }, status_code=status_code)
 
 

@@ -16,17 +16,19 @@ from conveyor.kernel.money import format_minor
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
-# (label, path, permission needed to see the entry)
-NAVIGATION: list[tuple[str, str, Permission | None]] = [
+# (label, path, permission(s) needed to see the entry: a tuple means all of them)
+NAVIGATION: list[tuple[str, str, Permission | tuple[Permission, ...] | None]] = [
     ("Board", "/board", Permission.ORDER_READ),
     ("Orders", "/orders", Permission.ORDER_READ),
-    ("Phone order", "/orders/phone", Permission.ORDER_REVIEW),  # = the roles with order:create + customer:read
+    ("Phone order", "/orders/phone", (Permission.ORDER_CREATE, Permission.CUSTOMER_READ)),
+    ("Exceptions", "/review/queue", Permission.ORDER_REVIEW),
     ("Products", "/products", Permission.CATALOG_READ),
     ("Customers", "/customers", Permission.CUSTOMER_READ),
     ("Stock", "/stock", Permission.WAREHOUSE_READ),
     ("Warehouses", "/warehouses", Permission.WAREHOUSE_READ),
     ("Channels", "/channels", Permission.CHANNEL_READ),
     ("Lifecycle", "/lifecycle", Permission.LIFECYCLE_READ),
+    ("Review rules", "/review/rules", Permission.ORDER_REVIEW),
     ("Operations", "/ops", Permission.OPS_READ),
     ("Users", "/users", Permission.USER_MANAGE),
     ("API tokens", "/tokens", Permission.TOKEN_OWN),
@@ -72,7 +74,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     principal = getattr(request.state, "principal", None)
     nav = [
         (label, path) for label, path, permission in NAVIGATION
-        if principal is not None and (permission is None or principal.can(permission))
+        if principal is not None and (permission is None or all(
+            principal.can(p) for p in (permission if isinstance(permission, tuple) else (permission,))))
     ]
     page = {
         "request": request,

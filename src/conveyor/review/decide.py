@@ -103,10 +103,17 @@ def clear_holds(conn: Connection, order_id: int, *, at: datetime, by: str, note:
 
 
 def open_case(conn: Connection, order_id: int, reason: str, at: datetime, lifecycle: LifecycleConfig) -> None:
-    """Opens the order's case, or reopens it (an order is held by review again after a correction)."""
+    """Opens the order's case, or reopens a closed one. A case still open keeps its SLA clock, its role while
+    it waits for something (prepayment), and its assignee; only its grouping reason follows the holds."""
     row = case_row(order_id, reason, at, lifecycle)
-    if conn.execute(_CASE, {"order_id": order_id}).first() is None:
+    case = conn.execute(_CASE, {"order_id": order_id}).first()
+    if case is None:
         conn.execute(INSERT_CASE, row)
+    elif case.status == "open":
+        changes: dict[str, Any] = {"reason": reason}
+        if case.waiting_for is None:
+            changes["role"] = role_for(reason)
+        conn.execute(update(review_cases).where(review_cases.c.order_id == order_id).values(**changes))
     else:
         conn.execute(update(review_cases).where(review_cases.c.order_id == order_id).values(
             **{k: v for k, v in row.items() if k not in ("order_id", "assignee")}))

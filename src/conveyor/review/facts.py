@@ -145,7 +145,7 @@ def _known_addresses(conn: Connection, ids: list[int], keys: list[str]) -> dict[
     for r in conn.execute(_ORDERED_TO, {"ids": ids, "keys": keys}):
         known[int(r.customer_id)][str(r.address_key)] = int(r.first_id)
     for r in conn.execute(_SAVED_ADDRESSES, {"ids": ids}):
-        known[int(r.customer_id)][address_key(r._mapping)] = None
+        known[int(r.customer_id)][address_key(dict(r._mapping))] = None
     return known
 
 
