@@ -208,3 +208,19 @@ def test_a_manager_sets_a_channel_to_reserve_before_review_through_the_api(clien
     assert answer.json()["reserve_before_review"] is True
     bad = client.patch(url, json={"reserve_before_review": "sometimes"}, headers=auth("manager"))
     assert bad.status_code == 422
+
+
+def test_what_if_facts_see_the_exposure_as_it_stood_when_each_order_was_placed(container, seeded):
+    from conveyor.review.catalogue import FactNeeds
+    from conveyor.review.facts import facts_for_orders
+
+    first = place(container, [("SKU-1", 4)], price="10.00")   # 40.00, open when the second arrives
+    container.clock.advance(timedelta(hours=1))
+    second = place(container, [("SKU-1", 1)], price="10.00")
+    container.clock.advance(timedelta(hours=1))
+    handlers.move_order(MoveOrder(order_id=first.order_id, action="cancel", actor="user:t@x", reason="changed mind"),
+                        uow=container.uow(), config=container.lifecycle)
+    with container.db.read() as conn:
+        facts = facts_for_orders(conn, [first.order_id, second.order_id], FactNeeds(exposure=True))
+    assert facts[first.order_id].history.open_exposure_minor == 0
+    assert facts[second.order_id].history.open_exposure_minor == 4000  # the first was still open then

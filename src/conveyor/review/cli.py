@@ -27,7 +27,7 @@ from conveyor.review import rulesets
 from conveyor.review.catalogue import KINDS, ParamType
 from conveyor.review.model import RuleKind
 from conveyor.review.rules_schemas import kinds_out, rule_set_out, what_if_out
-from conveyor.review.store import RuleSet
+from conveyor.review.store import RuleSet, draft_rule_set
 from conveyor.review.whatif import what_if
 
 app = typer.Typer(help="Automatic order review: the rules (draft, what-if, publish) and their audit trail.",
@@ -300,7 +300,8 @@ def discard() -> None:
 @app.command("what-if")
 def run_what_if(
     days: Annotated[int, typer.Option(min=1, max=365, help="orders created in the last so many days")] = 30,
-    rule_set: Annotated[str, typer.Option("--rule-set", help="draft, published or a rule set's id")] = "draft",
+    rule_set: Annotated[str | None, typer.Option(
+        "--rule-set", help="draft, published or a rule set's id [default: the draft, else the published]")] = None,
     orders: Annotated[int, typer.Option(min=0, max=20_000, help="list at most this many changed orders")] = 50,
     as_json: JSON = False,
 ) -> None:
@@ -310,7 +311,8 @@ def run_what_if(
     c = build()
     try:
         with c.db.read() as conn:
-            found = rulesets.find_rule_set(conn, rule_set)
+            found = rulesets.find_rule_set(conn, rule_set or (
+                "draft" if draft_rule_set(conn) is not None else "published"))
             report = what_if(conn, found, since=c.clock.now() - timedelta(days=days))
     except DomainError as exc:
         _fail(exc.problems)

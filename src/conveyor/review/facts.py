@@ -2,8 +2,9 @@
 
 Intake reviews orders before they are stored; what-if reviews stored ones. Both describe each order as a
 `Subject` and get `OrderFacts` back. History is as of each order's own time: earlier orders of the customer
-(cancelled ones not counted), recent orders of the customer and to the same address. Open exposure is the
-customer's open orders now (a stored order's own total left out): it cannot be rebuilt for the past.
+(cancelled ones not counted), recent orders of the customer and to the same address. Open exposure too: the
+customer's orders placed before and not yet closed or cancelled at that time (an order's stage_entered_at is
+when it reached its final stage, and nothing leaves a final stage).
 Only what the rule set needs (`FactNeeds`) is read.
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
 from conveyor.catalog.tables import products
@@ -86,6 +87,12 @@ _EXPOSURE = (select(orders.c.customer_id, orders.c.currency, func.coalesce(func.
                     .label("total"))
              .where(orders.c.customer_id.in_(bindparam("ids", expanding=True)), orders.c.stage.notin_(_CLOSED))
              .group_by(orders.c.customer_id, orders.c.currency))
+# Orders that were open at some moment of [since, until]: placed by then, and not finished before `since`.
+_OPEN_DURING = (select(orders.c.id, orders.c.customer_id, orders.c.currency, orders.c.total_minor,
+                       orders.c.created_at, orders.c.stage, orders.c.stage_entered_at)
+                .where(orders.c.customer_id.in_(bindparam("ids", expanding=True)),
+                       orders.c.created_at <= bindparam("until"),
+                       or_(orders.c.stage.notin_(_CLOSED), orders.c.stage_entered_at > bindparam("since"))))
 _TO_ADDRESS = (select(orders.c.id, orders.c.address_key, orders.c.created_at)
                .where(orders.c.address_key.in_(bindparam("keys", expanding=True)),
                       orders.c.created_at >= bindparam("since"), orders.c.created_at <= bindparam("until")))
@@ -163,7 +170,8 @@ def _to_address(conn: Connection, subjects: Sequence[Subject], keys: list[str],
 class _History:
     before: dict[tuple[int, str], tuple[int, int]]  # (customer, currency) -> (orders, total) before the cutoff
     window: dict[int, list[Any]]  # customer -> their orders from the cutoff (or velocity start) on
-    exposure: dict[tuple[int, str], int]
+    exposure: dict[tuple[int, str], int]  # intake: open now
+    open_during: dict[int, list[Any]]  # stored orders: the customer's orders open at some time of the span
     cutoff: datetime
 
     @classmethod
@@ -183,10 +191,14 @@ class _History:
             for r in conn.execute(_ORDERS_BETWEEN, {"ids": ids, "since": since, "until": latest}):
                 window[int(r.customer_id)].append(r)
         exposure: dict[tuple[int, str], int] = {}
-        if needs.exposure:
+        open_during: dict[int, list[Any]] = defaultdict(list)
+        if needs.exposure and any(s.order_id is not None for s in subjects):
+            for row in conn.execute(_OPEN_DURING, {"ids": ids, "since": earliest, "until": latest}):
+                open_during[int(row.customer_id)].append(row)
+        elif needs.exposure:
             exposure = {(int(r.customer_id), str(r.currency)): int(r.total)
                         for r in conn.execute(_EXPOSURE, {"ids": ids})}
-        return cls(before, window, exposure, cutoff)
+        return cls(before, window, exposure, open_during, cutoff)
 
     def of(self, s: Subject, customer_currency: str, needs: FactNeeds,
            to_address: Sequence[tuple[int, datetime]]) -> HistoryFacts:
@@ -206,9 +218,13 @@ class _History:
                     total_cur += int(r.total_minor)
             if needs.customer_hours and r.created_at > s.at - timedelta(hours=needs.customer_hours):
                 recent.append(r.created_at)
-        exposure = self.exposure.get((s.customer_id, customer_currency), 0)
-        if s.order_id is not None and s.currency == customer_currency:
-            exposure = max(0, exposure - s.total_minor) if s.stage not in _CLOSED else exposure
+        if s.order_id is None:
+            exposure = self.exposure.get((s.customer_id, customer_currency), 0)
+        else:  # as it stood when the order was placed
+            exposure = sum(int(r.total_minor) for r in self.open_during.get(s.customer_id, ())
+                           if r.currency == customer_currency and r.id != s.order_id
+                           and earlier(int(r.id), r.created_at)
+                           and (r.stage not in _CLOSED or r.stage_entered_at > s.at))
         return HistoryFacts(
             previous_orders=count_all, previous_total_minor=total_cur, previous_in_currency=count_cur,
             open_exposure_minor=exposure, recent_customer_orders=tuple(sorted(recent)),

@@ -283,9 +283,8 @@ def velocity(rule: Rule, facts: OrderFacts) -> tuple[bool, str]:
     since = at - timedelta(hours=hours)
     count = 1 + sum(1 for stamp in stamps if since < stamp <= at)   # this order counts too
     window = "1 hour" if hours == 1 else f"{hours} hours"
-    if count > max_orders:
-        return True, f"{count:,} orders {who} within {window}, this one included (at most {max_orders:,})"
-    return False, f"{count:,} orders {who} within {window}, this one included (at most {max_orders:,})"
+    orders = f"{count:,} order" + ("s" if count != 1 else "")
+    return count > max_orders, f"{orders} {who} within {window}, this one included (at most {max_orders:,})"
 
 
 def country_mismatch(rule: Rule, facts: OrderFacts) -> tuple[bool, str]:
