@@ -16,7 +16,7 @@ Then, in the same process:
 
 It prints p50/p95/p99 per case and ends with one line:
 `review: rules=<n> eval_p50_us=<n> eval_p99_us=<n> baseline_p50_ms=<n> baseline_p99_ms=<n> reviewed_p50_ms=<n>
-reviewed_p99_ms=<n> added_p50_ms=<n> added_p99_ms=<n> ratio_p50=<n> approval_rate=<n>`
+reviewed_p99_ms=<n> added_p50_ms=<n> added_p99_ms=<n> ratio_p50=<n>` (added = with rules minus without).
 """
 
 from __future__ import annotations
@@ -208,7 +208,7 @@ def main() -> None:
         outcomes: Counter[str] = Counter()
         for i in range(args.orders * 2):
             with_rules = i % 2 == 1
-            fixed.set(fixed.now() + timedelta(seconds=3))
+            fixed.set(fixed.now() + timedelta(seconds=180))  # a busy day's pace per customer
             cmd = PlaceOrder(draft=draft(rng, world, 100_000 + i), actor="system:bench")
             t0 = time.perf_counter()
             placed = handlers.place_order(cmd, uow=c.uow(), config=c.lifecycle,
@@ -227,11 +227,11 @@ def main() -> None:
         print(f"  place with {len(rules)} rules: {len(reviewed)} orders, p50 {r50:.2f} ms, p95 {r95:.2f} ms, "
               f"p99 {r99:.2f} ms")
         approved = outcomes["approved"] / args.orders
-        print(f"  outcomes with rules: {dict(outcomes.most_common())} (approved {approved:.1%})")
+        print(f"  holds with rules (synthetic data: a load, not a shop's mix): {dict(outcomes.most_common())} "
+              f"(approved {approved:.1%})")
         print(f"review: rules={len(rules)} eval_p50_us={e50:.1f} eval_p99_us={e99:.1f} baseline_p50_ms={b50:.2f} "
               f"baseline_p99_ms={b99:.2f} reviewed_p50_ms={r50:.2f} reviewed_p99_ms={r99:.2f} "
-              f"added_p50_ms={r50 - b50:.2f} added_p99_ms={r99 - b99:.2f} ratio_p50={r50 / b50:.2f} "
-              f"approval_rate={approved:.3f}")
+              f"added_p50_ms={r50 - b50:.2f} added_p99_ms={r99 - b99:.2f} ratio_p50={r50 / b50:.2f}")
     finally:
         if c is not None:
             c.close()
