@@ -53,9 +53,10 @@ from conveyor.platform.uow import UnitOfWork  # noqa: E402
 from conveyor.review.catalogue import check_rule, fact_needs, rule_from_fields, standard_rules  # noqa: E402
 from conveyor.review.evaluate import evaluate  # noqa: E402
 from conveyor.review.facts import facts_for_orders  # noqa: E402
-from conveyor.review.tables import order_holds, review_rule_sets, review_rules  # noqa: E402
+from conveyor.review.tables import order_holds  # noqa: E402
 from conveyor.settings import Settings  # noqa: E402
 from conveyor.testing.factories import add_channel, add_warehouse  # noqa: E402
+from conveyor.testing.review import publish_rules  # noqa: E402
 
 COUNTRIES = ["NL", "NL", "NL", "DE", "DE", "BE", "FR", "GB", "US"]
 POSTAL = {"NL": "1016 GV", "DE": "10115", "BE": "1000", "FR": "75001", "GB": "SW1A 1AA", "US": "10001"}
@@ -97,16 +98,9 @@ def fifty_rules(count: int) -> list[dict[str, Any]]:
 
 
 def publish(c: Container, fields: list[dict[str, Any]]) -> None:
-    at = c.clock.now()
-    with c.db.write() as conn:
-        set_id = conn.execute(insert(review_rule_sets).values(
-            status="published", created_at=at, created_by="system:bench", published_at=at,
-            published_by="system:bench").returning(review_rule_sets.c.id)).scalar_one()
-        conn.execute(insert(review_rules), [dict(
-            rule_set_id=set_id, rule_no=no, version=1, name=f["name"], kind=f["kind"], params=f["params"],
-            outcome=f["outcome"], reason=f["reason"], check_name=f["check"], priority=f["priority"], enabled=True)
-            for no, f in enumerate(fields, start=1)])
-    c.review_rules.invalidate()
+    publish_rules(c, [dict(rule_no=no, version=1, name=f["name"], kind=f["kind"], params=f["params"],
+                           outcome=f["outcome"], reason=f["reason"], check_name=f["check"], priority=f["priority"])
+                      for no, f in enumerate(fields, start=1)], by="system:bench")
 
 
 def load(c: Container, rng: random.Random, n_customers: int, n_products: int) -> dict[str, Any]:

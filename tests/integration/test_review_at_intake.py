@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from conveyor.channels.tables import channels
 from conveyor.inventory import ledger
@@ -20,27 +20,18 @@ from conveyor.orders.domain import LineDraft, OrderDraft
 from conveyor.orders.tables import order_timeline, orders
 from conveyor.platform.outbox import outbox
 from conveyor.review.decide import continue_after_review
-from conveyor.review.tables import order_holds, order_reviews, review_cases, review_rule_sets, review_rules
+from conveyor.review.tables import order_holds, order_reviews, review_cases
 from conveyor.testing.factories import SAMPLE_ADDRESS
+from conveyor.testing.review import publish_rules
 
 
 def publish(container: Any, *rules: dict[str, Any]) -> int:
-    """A published rule set with these rules (kind, params, outcome, reason...), straight into the tables."""
-    at = container.clock.now()
-    with container.db.write() as conn:
-        conn.execute(update(review_rule_sets).values(status="retired"))
-        set_id = int(conn.execute(insert(review_rule_sets).values(
-            status="published", created_at=at, created_by="user:test", published_at=at,
-            published_by="user:test").returning(review_rule_sets.c.id)).scalar_one())
-        for no, rule in enumerate(rules, start=1):
-            conn.execute(insert(review_rules).values(
-                rule_set_id=set_id, rule_no=no, version=rule.get("version", 1), name=rule.get("name", f"rule {no}"),
-                kind=rule["kind"], params=rule.get("params", {}), outcome=rule.get("outcome", "hold"),
-                reason=rule.get("reason", "other"), check_name=rule.get("check"),
-                priority=rule.get("priority", 10 * no),
-                enabled=rule.get("enabled", True)))
-    container.review_rules.invalidate()
-    return set_id
+    """A published rule set with these rules (kind, params, outcome, reason...), numbered R1, R2, ..."""
+    return publish_rules(container, [dict(
+        rule_no=no, version=rule.get("version", 1), name=rule.get("name", f"rule {no}"), kind=rule["kind"],
+        params=rule.get("params", {}), outcome=rule.get("outcome", "hold"), reason=rule.get("reason", "other"),
+        check_name=rule.get("check"), priority=rule.get("priority", 10 * no), enabled=rule.get("enabled", True))
+        for no, rule in enumerate(rules, start=1)])
 
 
 BIG = {"kind": "order_value", "params": {"threshold": "100.00"}, "reason": "order_value", "name": "Big orders"}

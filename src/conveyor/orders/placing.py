@@ -322,7 +322,7 @@ def _mark_duplicates(conn: Connection, ready: list[_Ready], at: datetime, window
         in_batch.add(r.fingerprint)
 
 
-def _hold_reasons(r: _Ready, reviewed: bool) -> list[str]:
+def _hold_reasons(r: _Ready) -> list[str]:
     """Why a new order is stored on hold: short stock (hold policy), unmapped items, and without review rules
     a probable duplicate (with rules, the duplicate rule decides). Review's own reasons come first."""
     assert r.allocation is not None
@@ -333,7 +333,7 @@ def _hold_reasons(r: _Ready, reviewed: bool) -> list[str]:
     if unmapped := r.valid.unmapped:
         reasons.append("Item mapping: " + ", ".join(f"line {line.line_no} ({line.sku})" for line in unmapped)
                        + " not in the catalog")
-    if r.duplicate_of is not None and not reviewed:
+    if r.duplicate_of is not None and r.decision is None:
         reasons.append(f"Probable duplicate of {order_number(r.duplicate_of)}: same customer, ship-to and lines "
                        "under a different id")
     return reasons
@@ -402,7 +402,7 @@ def _store(uow: UnitOfWork, ready: list[_Ready], outcomes: list[Outcome | None],
     if not accepted:
         return
     _forget_rejected_twins(accepted)
-    holds = {r.index: _hold_reasons(r, rule_set is not None) for r in accepted}
+    holds = {r.index: _hold_reasons(r) for r in accepted}
     for r in accepted:
         r.stage = _stage(r, bool(holds[r.index]))
     _insert_orders(conn, accepted, at, lifecycle)

@@ -7,6 +7,7 @@ exception queue's actions.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -188,8 +189,6 @@ def review_again(uow: UnitOfWork, order_id: int, rule_set: RuleSet, *, trigger: 
     """Runs the rules again over a held order (after its address was corrected, say). Holds of rules that now
     pass are cleared, new ones added; holds a person added (prepayment) stay. With no hold left the order moves
     on (continue_after_review) and its case closes."""
-    import time
-
     conn, at = uow.conn, uow.clock.now()
     state = _state(conn, order_id)
     if state.stage is not Stage.ON_HOLD:
@@ -201,17 +200,17 @@ def review_again(uow: UnitOfWork, order_id: int, rule_set: RuleSet, *, trigger: 
     conn.execute(INSERT_REVIEW, review_row(order_id, decision, rule_set, trigger=trigger, at=at, micros=micros))
     add_timeline(conn, **review_entry(order_id, decision, rule_set, at=at, prefix=prefix))
     current = {(h.rule_no, h.reason) for h in decision.holds}
-    stale = [int(h.id) for h in open_holds(conn, order_id)
-             if h.rule_no is not None and (h.rule_no, h.reason) not in current]
+    held = open_holds(conn, order_id)
+    stale = [h for h in held if h.rule_no is not None and (h.rule_no, h.reason) not in current]
     if stale:
-        clear_holds(conn, order_id, at=at, by=REVIEW, note="the rule passes now", hold_ids=stale)
-    still = {(h.rule_no, h.reason) for h in open_holds(conn, order_id)}
+        clear_holds(conn, order_id, at=at, by=REVIEW, note="the rule passes now", hold_ids=[int(h.id) for h in stale])
+    kept = [h for h in held if h not in stale]  # in id order: the first is the case's grouping reason
+    still = {(h.rule_no, h.reason) for h in kept}
     new = [hold_row(order_id, h, at) for h in decision.holds if (h.rule_no, h.reason) not in still]
     if new:
         conn.execute(INSERT_HOLD, new)
-    remaining = open_holds(conn, order_id)
-    if remaining:
-        open_case(conn, order_id, str(remaining[0].reason), at, lifecycle)
+    if kept or new:
+        open_case(conn, order_id, str(kept[0].reason if kept else new[0]["reason"]), at, lifecycle)
         return decision
     close_case(conn, order_id, at=at, by=actor, resolution="passed", comment=prefix.strip() or None)
     continue_after_review(uow, order_id, actor=REVIEW, reason="Review rules pass now", lifecycle=lifecycle)

@@ -29,7 +29,6 @@ from conveyor.review.addresses import address_key
 from conveyor.review.catalogue import FactNeeds
 from conveyor.review.model import CustomerFacts, HistoryFacts, Licence, LineFacts, OrderFacts
 
-DUPLICATE_TAG = "probable-duplicate"
 _CLOSED = (Stage.CLOSED.value, Stage.CANCELLED.value)
 
 

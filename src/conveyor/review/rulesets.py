@@ -174,7 +174,8 @@ def _audit(conn: Connection, *, at: datetime, actor: str, action: str, rule_set_
 
 
 def _draft(conn: Connection, actor: str, at: datetime) -> RuleSet:
-    """The draft, made now from the published rules (or empty) when there is none. Call after _serialise."""
+    """The draft, locked for this change, made now from the published rules (or empty) when there is none."""
+    _serialise(conn)
     found = draft_rule_set(conn)
     if found is not None:
         return found
@@ -186,6 +187,15 @@ def _draft(conn: Connection, actor: str, at: datetime) -> RuleSet:
     made = load_rule_set(conn, draft_id)
     assert made is not None
     return made
+
+
+def _existing_draft(conn: Connection) -> RuleSet:
+    """The draft, locked for this change; 404 draft_not_found when there is none."""
+    _serialise(conn)
+    draft = draft_rule_set(conn)
+    if draft is None:
+        raise draft_not_found()
+    return draft
 
 
 def _next_rule_no(conn: Connection) -> int:
@@ -219,7 +229,6 @@ def _draft_rule(draft: RuleSet, rule_no: int) -> Rule:
 def ensure_draft(actor: str, *, uow: UnitOfWork) -> RuleSet:
     """The draft, made from the published rules (or empty) when there is none yet."""
     with uow:
-        _serialise(uow.conn)
         return _draft(uow.conn, actor, uow.clock.now())
 
 
@@ -228,7 +237,6 @@ def add_rule(fields: Mapping[str, Any], actor: str, *, uow: UnitOfWork) -> Rule:
     clean = check_fields(fields)  # 422 before touching the database
     with uow:
         conn, at = uow.conn, uow.clock.now()
-        _serialise(conn)
         draft = _draft(conn, actor, at)
         rule = _rule(_next_rule_no(conn), 1, clean)
         _insert_rule(conn, draft.id, rule)
@@ -242,7 +250,6 @@ def update_rule(rule_no: int, fields: Mapping[str, Any], actor: str, *, uow: Uni
     clean = check_fields(fields)
     with uow:
         conn, at = uow.conn, uow.clock.now()
-        _serialise(conn)
         draft = _draft(conn, actor, at)
         before = _draft_rule(draft, rule_no)
         rule = _versioned(conn, rule_no, clean)
@@ -257,7 +264,6 @@ def set_enabled(rule_no: int, enabled: bool, actor: str, *, uow: UnitOfWork) -> 
     """Switches a draft rule on or off (a switched-off rule stays in the set but is not evaluated)."""
     with uow:
         conn, at = uow.conn, uow.clock.now()
-        _serialise(conn)
         draft = _draft(conn, actor, at)
         before = _draft_rule(draft, rule_no)
         if before.enabled == enabled:
@@ -273,7 +279,6 @@ def remove_rule(rule_no: int, actor: str, *, uow: UnitOfWork) -> Rule:
     """Removes a rule from the draft; the published set keeps it until the draft is published."""
     with uow:
         conn, at = uow.conn, uow.clock.now()
-        _serialise(conn)
         draft = _draft(conn, actor, at)
         before = _draft_rule(draft, rule_no)
         conn.execute(delete(review_rules).where(review_rules.c.rule_set_id == draft.id,
@@ -289,7 +294,6 @@ def use_standard_rules(actor: str, *, uow: UnitOfWork) -> RuleSet:
     standard = [check_fields(fields) for fields in catalogue.standard_rules()]
     with uow:
         conn, at = uow.conn, uow.clock.now()
-        _serialise(conn)
         draft = _draft(conn, actor, at)
         for old in draft.rules:
             _audit(conn, at=at, actor=actor, action=Action.RULE_REMOVED, rule_set_id=draft.id,
@@ -322,10 +326,7 @@ def publish(note: str, actor: str, *, uow: UnitOfWork, cache: RuleSetCache) -> t
     clean_note = check_note(note)
     with uow:
         conn, at = uow.conn, uow.clock.now()
-        _serialise(conn)
-        draft = draft_rule_set(conn)
-        if draft is None:
-            raise draft_not_found()
+        draft = _existing_draft(conn)
         if not draft.rules:
             raise Conflict("empty_rule_set", "the draft has no rules; with none every order would be approved "
                                              "unseen: add rules or start from the standard ones", "rules")
@@ -349,10 +350,7 @@ def discard_draft(actor: str, *, uow: UnitOfWork) -> RuleSet:
     """Throws the draft away (404 draft_not_found when there is none); the published set stays in force."""
     with uow:
         conn, at = uow.conn, uow.clock.now()
-        _serialise(conn)
-        draft = draft_rule_set(conn)
-        if draft is None:
-            raise draft_not_found()
+        draft = _existing_draft(conn)
         changes = compare(published_rule_set(conn), draft)
         conn.execute(delete(review_rules).where(review_rules.c.rule_set_id == draft.id))
         conn.execute(delete(review_rule_sets).where(review_rule_sets.c.id == draft.id))
